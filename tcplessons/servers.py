@@ -159,6 +159,21 @@ class Server:
         with self._lock:
             return sorted(self._lines)
 
+    def hang_up(self, number: int) -> bool:
+        """Hang up line ``number`` from the server's side; False if it is not open.
+
+        The handler's ``recv()`` then returns ``b""`` and the caller sees the line go dead.
+        """
+        with self._lock:
+            line = self._lines.get(number)
+        if line is None:
+            return False
+        try:
+            line.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return True
+
     def waiting(self) -> Optional[int]:
         """Callers waiting in the backlog, not yet accepted (None where not measurable).
 
@@ -267,9 +282,11 @@ class Server:
                 line.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        self._accept_thread.join(timeout)
+        me = threading.current_thread()
+        if self._accept_thread is not me:
+            self._accept_thread.join(timeout)
         for line in lines:
-            if line.thread is not None:
+            if line.thread is not None and line.thread is not me:
                 line.thread.join(timeout)
                 if line.thread.is_alive():
                     self.log.record(
