@@ -92,18 +92,21 @@ class EventLog:
         data = details.pop("data", b"")
         event = Event(kind, line, data=bytes(data[:PREVIEW_BYTES]), **details)
         with self._changed:
-            self._events.append(event)
-            if len(self._events) > self._limit:
-                # Keep the newest events; a flood must not grow memory without bound.
-                del self._events[: len(self._events) - self._limit]
-                self.dropped += 1
             listeners = list(self._listeners)
-            self._changed.notify_all()
+        # Listeners (widgets) see the event before any waiter does, so a cell that
+        # returns from wait_for() finds its widget already up to date.
         for listener in listeners:
             try:
                 listener(event)
             except Exception:  # a broken widget must never break the server
                 pass
+        with self._changed:
+            self._events.append(event)
+            if len(self._events) > self._limit:
+                # Keep the newest events; a flood must not grow memory without bound.
+                del self._events[: len(self._events) - self._limit]
+                self.dropped += 1
+            self._changed.notify_all()
         return event
 
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
