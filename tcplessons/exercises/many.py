@@ -1,0 +1,421 @@
+"""Checks for lesson 05's exercise ``serve_many(listener, handler)``.
+
+The contract: accept callers on ``listener`` and run ``handler(conn)`` for each in a
+thread of its own, so a caller who stays on the line never keeps the next one waiting.
+Return quietly (no exception) once the listener is shut down or closed.
+
+Each check hands the learner's ``serve_many`` a real listening socket on 127.0.0.1 and
+a handler of the check's own, runs ``serve_many`` in a daemon thread, dials it with real
+sockets and watches what the handler is given.  Every wait is bounded, so a
+one-caller-at-a-time server fails in about a second instead of hanging the notebook.
+
+How the check stops a ``serve_many`` that never returns: the listener it hands over is
+a socket whose ``accept()`` raises an exception ``except OSError`` cannot catch once the
+check is over, so a loop that retries ``accept()`` forever cannot keep spinning in the
+kernel after the report is shown.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Callable, List, Optional
+
+from .model import CheckFailed, Exercise
+from .registry import register
+from .tools import show_bytes
+
+__all__ = ["serve_many_exercise"]
+
+#: Seconds to wait for something a correct serve_many does at once (a handler called).
+PROMPT = 1.0
+#: Seconds to wait for serve_many to return after the listener is shut down or closed.
+RETURN_WAIT = 2.0
+#: Seconds a check's handler holds its line at most (the check releases it far sooner).
+HOLD_LIMIT = 3.0
+#: How many callers ring at once in the "many callers" check.
+CROWD = 20
+
+serve_many_exercise = Exercise(
+    "serve_many",
+    lesson="05-many-callers",
+    summary=(
+        "Accept callers on a listener and run handler(conn) for each in a thread of its "
+        "own; return quietly once the listener is shut down or closed."
+    ),
+)
+ex = serve_many_exercise
+
+THREAD_HINT = (
+    "start a new thread for each caller (threading.Thread(target=handler, args=(conn,)).start()) "
+    "and go straight back to accept(); calling handler(conn) yourself, or join()ing the thread "
+    "at once, makes everyone else wait in the backlog"
+)
+RETURN_HINT = (
+    "once the listener is shut down or closed, accept() raises OSError: that is the signal "
+    "that nobody can ring any more, so catch it and return"
+)
+
+
+class _StopServing(BaseException):
+    """Raised by the check's listener once the check is over (not an OSError on purpose)."""
+
+
+class _Listener(socket.socket):
+    """A real listening socket whose accept() refuses to run once the check is over."""
+
+    finished = False
+
+    def accept(self):
+        if self.finished:
+            raise _StopServing("this check is over; the listener is gone")
+        return super().accept()
+
+
+class _Harness:
+    """One run of the learner's serve_many against a fresh listener.
+
+    ``mode`` says what the check's handler does with each line: "hold" (stay on the line
+    until :meth:`release`), "talk" (read one line, answer it) or "quick" (hang up at once).
+    """
+
+    def __init__(self, serve_many: Callable, mode: str, *, closed: bool = False):
+        self.serve_many = serve_many
+        self.mode = mode
+        self.closed_before = closed
+        self.changed = threading.Condition()
+        self.peers: List[tuple] = []  # the caller each handler call was given, in order
+        self.exits = 0
+        self.problems: List[tuple] = []  # (what went wrong, hint)
+        self.outcome: Optional[tuple] = None  # ("returned", value) or ("raised", exc)
+        self.released = threading.Event()
+        self.clients: List[socket.socket] = []
+
+        def handler(*args, **kwargs) -> None:
+            self._handle(args, kwargs)
+
+        # Python names a function in its error messages as module.qualname(); this makes
+        # them say plain "handler()", the name the learner knows it by.
+        handler.__module__ = "builtins"
+        handler.__qualname__ = "handler"
+        self.handler = handler
+
+    # -- setting up and tearing down ---------------------------------------------------
+
+    def __enter__(self) -> "_Harness":
+        base = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.listener = _Listener(fileno=base.detach())
+        self.address = self.listener.getsockname()[:2]
+        if self.closed_before:
+            self.listener.close()
+        # A thread the learner starts may raise; catch that here so it shows up in the
+        # report instead of as a traceback on stderr.
+        self._old_hook = threading.excepthook
+        threading.excepthook = self._thread_failed
+        self.thread = threading.Thread(target=self._run, name="tcplessons serve_many", daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.released.set()
+        self.listener.finished = True
+        self.stop_listener()
+        for client in self.clients:
+            client.close()
+        self.thread.join(0.5)
+        # Let handlers that were holding their line finish before the hook goes back.
+        with self.changed:
+            self.changed.wait_for(lambda: self.exits >= len(self.peers), 0.5)
+        threading.excepthook = self._old_hook
+
+    def _run(self) -> None:
+        try:
+            value = self.serve_many(self.listener, self.handler)
+        except _StopServing:
+            outcome = ("stopped by the check", None)
+        except BaseException as exc:  # shown in the report, never on stderr
+            outcome = ("raised", exc)
+        else:
+            outcome = ("returned", value)
+        with self.changed:
+            self.outcome = outcome
+            self.changed.notify_all()
+
+    def _thread_failed(self, args) -> None:
+        if isinstance(args.exc_value, _StopServing):
+            return
+        self._problem(
+            f"a thread you started raised {args.exc_type.__name__}: {args.exc_value}",
+            "Thread(target=handler, args=(conn,)) calls handler(conn) in the new thread; "
+            "target is the function itself (no brackets) and args a tuple, so (conn,) needs its comma",
+        )
+
+    def _problem(self, text: str, hint: str = "") -> None:
+        hint = hint or "accept() returns (conn, address); handler(conn) gets conn, the caller's own line"
+        with self.changed:
+            self.problems.append((text, hint))
+            self.changed.notify_all()
+
+    def stop_listener(self) -> None:
+        """What a server's owner does to stop it: shut the listener down, then close it.
+
+        (On Linux, close() alone from another thread does not wake a blocked accept();
+        shutdown() does, and accept() then raises OSError.)
+        """
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+
+    # -- the check's handler -----------------------------------------------------------
+
+    def _handle(self, args, kwargs) -> None:
+        try:
+            conn = self._inspect(args, kwargs)
+            if conn is None:
+                return
+            try:
+                peer = conn.getpeername()[:2]
+            except OSError:
+                self._problem("handler was given a socket that is not connected to any caller")
+                return
+            with self.changed:
+                self.peers.append(peer)
+                self.changed.notify_all()
+            try:
+                if self.mode == "hold":
+                    self.released.wait(HOLD_LIMIT)
+                elif self.mode == "talk":
+                    self._talk(conn)
+            finally:
+                conn.close()
+                with self.changed:
+                    self.exits += 1
+                    self.changed.notify_all()
+        except Exception as exc:  # the check's handler must never raise into learner code
+            self._problem(f"the check's handler failed: {type(exc).__name__}: {exc}")
+
+    def _inspect(self, args, kwargs) -> Optional[socket.socket]:
+        """The connection handler was given, or None after recording what was wrong."""
+        if len(args) != 1 or kwargs:
+            count = len(args) + len(kwargs)
+            self._problem(
+                f"handler was called with {count} arguments; call it with one: handler(conn)"
+            )
+            return None
+        conn = args[0]
+        if isinstance(conn, tuple):
+            self._problem(
+                "handler was given a tuple (what accept() returns), not the connection; "
+                "unpack it first: conn, address = listener.accept()"
+            )
+            return None
+        if not isinstance(conn, socket.socket):
+            self._problem(f"handler was given a {type(conn).__name__}, not a socket")
+            return None
+        listening = conn is self.listener
+        try:
+            listening = listening or bool(conn.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+        except (OSError, AttributeError):
+            pass
+        if listening:
+            self._problem(
+                "handler was given the listening socket (the doorbell), not the caller's line; "
+                "pass it the conn that accept() returned"
+            )
+            return None
+        return conn
+
+    def _talk(self, conn: socket.socket) -> None:
+        conn.settimeout(HOLD_LIMIT)
+        data = b""
+        while not data.endswith(b"\n") and len(data) < 100:
+            chunk = conn.recv(100)
+            if not chunk:
+                return
+            data += chunk
+        conn.sendall(b"hello, " + data)
+
+    # -- what a check does -------------------------------------------------------------
+
+    def dial(self) -> socket.socket:
+        client = socket.create_connection(self.address, timeout=HOLD_LIMIT)
+        self.clients.append(client)
+        return client
+
+    def release(self) -> None:
+        self.released.set()
+
+    def wait(self, ready: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``ready()``, or something went wrong, or serve_many finished."""
+        with self.changed:
+            self.changed.wait_for(
+                lambda: ready() or self.problems or self.outcome is not None, timeout
+            )
+            return ready()
+
+    def wait_calls(self, n: int, timeout: float = PROMPT) -> bool:
+        return self.wait(lambda: len(self.peers) >= n, timeout)
+
+    def wait_exits(self, n: int, timeout: float = PROMPT) -> bool:
+        return self.wait(lambda: self.exits >= n, timeout)
+
+    def wait_return(self, timeout: float = RETURN_WAIT) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.outcome is not None, timeout)
+
+    def explain(self) -> None:
+        """Raise what went wrong so far, if anything: a handler problem, or serve_many
+        having stopped (an exception of the learner's code is re-raised as it is)."""
+        if self.problems:
+            what, hint = self.problems[0]
+            raise CheckFailed(what, hint=hint)
+        if self.outcome is not None:
+            how, value = self.outcome
+            if how == "raised":
+                raise value
+            raise CheckFailed(
+                "serve_many returned while callers were still ringing",
+                expected="serve_many keeps answering callers until the listener is shut down",
+                hint="loop: accept a caller, start its thread, go back to accept() for the next one",
+            )
+
+
+@ex.check("answers a second caller while the first is still on the line")
+def _second_caller(fn):
+    with _Harness(fn, "hold") as h:
+        h.dial()
+        if not h.wait_calls(1):
+            h.explain()
+            raise CheckFailed(
+                "handler was never called for the first caller",
+                sent="one caller rang",
+                got=f"no handler(conn) call within {PROMPT:g} s",
+                hint="accept() the caller, then run handler(conn) for it in a new thread",
+            )
+        h.dial()
+        if not h.wait_calls(2):
+            h.explain()
+            raise CheckFailed(
+                "the second caller was not answered while the first was still on the line",
+                sent="caller 1 rang and stayed on the line; then caller 2 rang",
+                got=f"handler(conn) was not called for caller 2 within {PROMPT:g} s",
+                expected="handler running for both callers at the same time",
+                hint=THREAD_HINT,
+            )
+        h.explain()
+
+
+@ex.check(f"answers {CROWD} callers at the same time")
+def _crowd(fn):
+    with _Harness(fn, "hold") as h:
+        clients = [h.dial() for _ in range(CROWD)]
+        if not h.wait_calls(CROWD):
+            h.explain()
+            with h.changed:
+                served = len(h.peers)
+            raise CheckFailed(
+                f"not all {CROWD} callers were answered at once",
+                sent=f"{CROWD} callers rang and stayed on the line",
+                got=f"handler was running for {served} of them",
+                expected=f"handler running for all {CROWD} at the same time",
+                hint=(
+                    "one thread per caller, started as soon as accept() returns; a pool with "
+                    f"fewer than {CROWD} workers leaves the rest waiting in the backlog"
+                ),
+            )
+        h.explain()
+        with h.changed:
+            peers = sorted(h.peers)
+        callers = sorted(c.getsockname()[:2] for c in clients)
+        if peers != callers:
+            raise CheckFailed(
+                "handler was not given each caller's own line",
+                sent=f"{CROWD} different callers rang",
+                got="some callers' lines were handed to handler twice, others never",
+                hint="give each thread the conn accept() just returned: args=(conn,)",
+            )
+
+
+@ex.check("gives handler the line of the caller who rang")
+def _right_line(fn):
+    with _Harness(fn, "talk") as h:
+        clients = [h.dial() for _ in range(5)]
+        # Speak in reverse order, so a handler reading the wrong line hears the wrong name.
+        for number in range(5, 0, -1):
+            clients[number - 1].sendall(b"caller %d\n" % number)
+        if not h.wait_exits(5):
+            h.explain()
+        h.explain()
+        for number, client in enumerate(clients, start=1):
+            said = b"caller %d\n" % number
+            expected = b"hello, " + said
+            reply = b""
+            try:
+                client.settimeout(PROMPT)
+                while not reply.endswith(b"\n") and len(reply) < 100:
+                    chunk = client.recv(100)
+                    if not chunk:
+                        break
+                    reply += chunk
+            except OSError:
+                pass
+            if reply != expected:
+                raise CheckFailed(
+                    f"caller {number} did not get the answer to what they said",
+                    sent=f"caller {number} said {show_bytes(said)}",
+                    got=show_bytes(reply) if reply else "no answer",
+                    expected=show_bytes(expected),
+                    hint=(
+                        "give each thread the conn that accept() returned for that caller: "
+                        "args=(conn,); a lambda that reads conn later may see the next caller's line"
+                    ),
+                )
+
+
+@ex.check("returns quietly once the listener is shut down")
+def _returns_after_shutdown(fn):
+    with _Harness(fn, "quick") as h:
+        h.dial()
+        if not h.wait_exits(1):
+            h.explain()
+            raise CheckFailed(
+                "handler was never called for the caller",
+                sent="one caller rang",
+                got=f"no handler(conn) call within {PROMPT:g} s",
+                hint="accept() the caller, then run handler(conn) for it in a new thread",
+            )
+        h.explain()
+        h.stop_listener()
+        _judge_return(h, "after the listener was shut down and closed")
+
+
+@ex.check("returns quietly if the listener is already closed")
+def _returns_when_closed(fn):
+    with _Harness(fn, "quick", closed=True) as h:
+        _judge_return(h, "when given a listener that was already closed")
+
+
+def _judge_return(h: _Harness, when: str) -> None:
+    if not h.wait_return():
+        raise CheckFailed(
+            f"serve_many did not return within {RETURN_WAIT:g} s {when}",
+            expected="serve_many returns, so the thread running it ends",
+            hint=RETURN_HINT + " (retrying accept() on a closed listener fails again forever)",
+        )
+    how, value = h.outcome
+    if how == "raised":
+        if isinstance(value, NotImplementedError):
+            raise value
+        raise CheckFailed(
+            f"serve_many raised {type(value).__name__} {when}",
+            got=f"{type(value).__name__} escaped from serve_many",
+            expected="serve_many returns quietly, without an exception",
+            hint=RETURN_HINT,
+        )
+    if h.problems:
+        h.explain()
+
+
+register(serve_many_exercise)
