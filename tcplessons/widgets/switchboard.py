@@ -1,3 +1,390 @@
-"""(being written)"""
+"""The Switchboard: a live picture of a running server, its doorbell and its lines.
 
-__all__ = []
+Show it under a server and watch calls come and go::
+
+    server = start_echo_server()
+    board = Switchboard(server)
+    display(board)                  # the doorbell, then one row per line (connection)
+    sock = board.ring()             # the board itself dials: a new line appears
+    server.log.wait_for("connected", line=1, timeout=5)
+    print(board.text())             # the same picture as plain text, for the notebook
+
+Click "Ring the doorbell" to call the server, "Hang up" on a row to end that line from
+the server's side.  ``board.refresh()`` re-reads how many callers wait in the backlog
+(the operating system does not tell us when that changes).
+
+How it stays correct with threads: the server records every event in its log from its
+own threads, and the board subscribes to that log.  Each event goes through one method,
+:meth:`Switchboard._update`, which changes a plain-Python picture of the server under a
+lock and then copies that picture into the widgets.  Nothing here ever prints.
+"""
+
+from __future__ import annotations
+
+import html
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+import ipywidgets as widgets
+
+from ..events import Event
+
+__all__ = ["Switchboard"]
+
+#: How many lines the board shows; older ones are summed up in a "… N earlier" note.
+#: A bounded number of rows keeps the number of widgets (and browser work) bounded.
+SHOWN_LINES = 20
+
+#: How long ring() waits for the server to answer a call it is ready to answer.
+RING_WAIT = 2.0
+
+#: Seconds a call made by the board may block in a socket operation.
+CALL_TIMEOUT = 5.0
+
+# Colours of a line's state in the HTML view (the text view has none).
+_COLOURS = {
+    "open": "#1a7f37",
+    "caller hung up": "#9a6700",
+    "closed": "#57606a",
+}
+
+
+def _bytes(n: int) -> str:
+    return "1 byte" if n == 1 else f"{n} bytes"
+
+
+@dataclass
+class _Line:
+    """What the board knows about one line (one accepted connection)."""
+
+    number: int
+    state: str = "open"  # "open", "caller hung up" or "closed"
+    bytes_in: int = 0
+    bytes_out: int = 0
+    error: Optional[str] = None  # the exception's type name, if the handler failed
+    hung_up_here: bool = False  # the server side hung up (board.hang_up or stop())
+
+    def text(self) -> str:
+        words = f"line {self.number}: {self.state}, {_bytes(self.bytes_in)} in, {_bytes(self.bytes_out)} out"
+        if self.error:
+            words += f", error: {self.error}"
+        return words
+
+
+class _Picture:
+    """The plain-Python model the widgets copy: no widgets, no threads, just state."""
+
+    def __init__(self, name: str, host: str):
+        self.name, self.host = name, host
+        self.running = True
+        self.waiting: Optional[int] = None
+        self.error: Optional[str] = None  # an error of the listener itself (line 0)
+        self.lines: Dict[int, _Line] = {}
+
+    def line(self, number: int) -> _Line:
+        # A line we never saw connect (its events fell out of a full log) still counts.
+        if number not in self.lines:
+            self.lines[number] = _Line(number)
+        return self.lines[number]
+
+    def apply(self, event: Event, server_stopping: bool = False) -> None:
+        """Change the picture for one event from the server's log."""
+        kind = event.kind
+        if kind == "listening":
+            self.running = True
+        elif kind == "stopped":
+            self.running = False
+            self.waiting = None
+        elif kind == "error" and not event.line:
+            self.error = type(event.error).__name__
+        elif kind == "connected":
+            self.lines[event.line] = _Line(event.line)
+        elif kind == "received":
+            self.line(event.line).bytes_in += event.nbytes
+        elif kind == "sent":
+            self.line(event.line).bytes_out += event.nbytes
+        elif kind == "hung up":
+            line = self.line(event.line)
+            # recv() returns b"" both when the caller hangs up and when the server shut
+            # the line down itself (a Hang up click, or stop()); only the first is the
+            # caller's doing.
+            if not (line.hung_up_here or server_stopping) and line.state == "open":
+                line.state = "caller hung up"
+        elif kind == "error":
+            self.line(event.line).error = type(event.error).__name__
+        elif kind == "closed":
+            line = self.line(event.line)
+            if line.state == "open":  # "caller hung up" stays: it says who ended the call
+                line.state = "closed"
+
+    def shown(self) -> List[_Line]:
+        numbers = sorted(self.lines)[-SHOWN_LINES:]
+        return [self.lines[n] for n in numbers]
+
+    def hidden(self) -> int:
+        return max(0, len(self.lines) - SHOWN_LINES)
+
+    def doorbell_text(self) -> str:
+        words = f"Doorbell {self.name!r} on {self.host}: "
+        if not self.running:
+            words += "stopped"
+        else:
+            words += "listening"
+            if self.waiting is not None:
+                callers = "caller" if self.waiting == 1 else "callers"
+                words += f", {self.waiting} {callers} waiting"
+        if self.error:
+            words += f", error: {self.error}"
+        return words
+
+    def hidden_text(self) -> str:
+        n = self.hidden()
+        return f"… {n} earlier {'line' if n == 1 else 'lines'} not shown"
+
+    def text(self) -> str:
+        rows = [self.doorbell_text()]
+        if self.hidden():
+            rows.append(self.hidden_text())
+        rows += [line.text() for line in self.shown()]
+        return "\n".join(rows)
+
+
+class Switchboard(widgets.VBox):
+    """A live view of ``server``: its doorbell, its lines, and buttons to ring and hang up.
+
+    Build it in a cell and ``display(board)``.  Then call :meth:`ring` (or click "Ring
+    the doorbell"), :meth:`hang_up` (or click a line's "Hang up"), and
+    ``print(board.text())`` after ``server.log.wait_for(...)`` to show the same picture
+    as text.  :meth:`close` hangs up the board's own calls; stopping the server does too.
+    """
+
+    def __init__(self, server, **kwargs):
+        super().__init__(**kwargs)
+        self.server = server
+        self._lock = threading.RLock()  # guards the picture and every widget update
+        self._picture = _Picture(server.name, server.address[0])
+        self._calls: List[socket.socket] = []  # the calls this board dialled itself
+        self._closed = False
+        self._unsubscribe: Optional[Callable[[], None]] = None
+        self._build_widgets()
+
+        # Subscribe first, then replay what already happened, all under the lock: an
+        # event arriving meanwhile waits for the lock, and the log appends an event
+        # only after its listeners ran, so the replay never counts it twice.
+        with self._lock:
+            self._unsubscribe = server.log.subscribe(self._on_event)
+            for event in server.log.events():
+                self._picture.apply(event)
+            if self._picture.running:
+                self._picture.waiting = server.waiting()
+            self._render()
+        if not self._picture.running:
+            self._hang_up_own_calls()
+
+    # -- what a cell calls ----------------------------------------------------------
+
+    def ring(self) -> socket.socket:
+        """Dial the server, like a caller would, and keep the call open; return its socket.
+
+        The new call shows up as a line once the server answers.  A server that serves
+        one caller at a time leaves it waiting in the backlog: ring() does not wait
+        for that, it returns at once.  The board hangs the call up in :meth:`close`.
+        """
+        if self._closed:
+            raise RuntimeError("this board is closed: make a new Switchboard(server)")
+        server = self.server
+        # Will the server answer now?  A thread-per-caller server always does; a
+        # one-at-a-time server only when no other call is in progress or queued.
+        answers_now = not server.one_at_a_time or (
+            not server.open_lines() and not server.waiting()
+        )
+        started = time.monotonic()
+        sock = socket.create_connection(server.address, timeout=CALL_TIMEOUT)
+        with self._lock:
+            self._calls.append(sock)
+        if answers_now:
+            me = sock.getsockname()[:2]
+
+            def is_this_call(event: Event) -> bool:
+                return (
+                    event.kind == "connected"
+                    and event.peer is not None
+                    and tuple(event.peer[:2]) == me
+                    and event.time >= started  # not an older call from the same port
+                )
+
+            try:
+                server.log.wait_for(is_this_call, timeout=RING_WAIT)
+            except TimeoutError:
+                pass  # the board catches up when the server does; nothing is lost
+        self.refresh()
+        return sock
+
+    def hang_up(self, number: int) -> bool:
+        """Hang up line ``number`` from the server's side; False if it is not open."""
+
+        def mark(picture: _Picture) -> None:
+            if number in picture.lines:
+                picture.lines[number].hung_up_here = True
+
+        self._update(mark)  # before hanging up, so the "hung up" event finds the mark
+        done = self.server.hang_up(number)
+        if not done:
+
+            def unmark(picture: _Picture) -> None:
+                if number in picture.lines:
+                    picture.lines[number].hung_up_here = False
+
+            self._update(unmark)
+        return done
+
+    def refresh(self) -> None:
+        """Re-read how many callers wait in the backlog (it changes without an event)."""
+        server = self.server
+
+        def reread(picture: _Picture) -> None:
+            picture.waiting = server.waiting() if picture.running else None
+
+        self._update(reread)
+
+    def text(self) -> str:
+        """What the board shows, as plain text: the doorbell, then one row per line."""
+        with self._lock:
+            return self._picture.text()
+
+    def close(self) -> None:
+        """Stop following the server and hang up the calls the board made.  Safe twice.
+
+        The board stays on the page showing its last picture.
+        """
+        with self._lock:
+            self._closed = True
+            self._render()
+        self._stop_following()
+        self._hang_up_own_calls()
+
+    def __repr__(self) -> str:  # constant: nbval compares it, and it must not change
+        return f"<Switchboard for {self.server.name!r}>"
+
+    # -- the one locked path from events to widgets ---------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        """Called by the server's log, in a server thread, for every new event."""
+        stopping = bool(getattr(self.server, "_stopping", False))
+        self._update(lambda picture: picture.apply(event, server_stopping=stopping))
+        if event.kind == "stopped":
+            self._stop_following()
+            self._hang_up_own_calls()
+        elif event.kind in ("connected", "closed"):
+            self.refresh()  # a caller left the backlog, or a one-at-a-time server is free
+
+    def _update(self, change: Callable[[_Picture], None]) -> None:
+        """Apply ``change`` to the picture and copy the picture into the widgets.
+
+        Every change, from any thread, comes through here, one at a time.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            change(self._picture)
+            self._render()
+
+    # -- widgets (built in the main thread, updated only from _render) ---------------
+
+    def _build_widgets(self) -> None:
+        self.add_class("tcplessons-switchboard")
+        self.doorbell = widgets.HTML()
+        self.ring_button = widgets.Button(
+            description="Ring the doorbell", icon="bell", tooltip="Dial the server and keep the call open"
+        )
+        self.ring_button.on_click(self._ring_clicked)
+        self.status = widgets.HTML()
+        self.more = widgets.HTML()
+
+        # A fixed pool of rows, made once: line n always uses row (n - 1) % SHOWN_LINES,
+        # so a row's button keeps meaning the same line for as long as that line is shown.
+        row_layout = widgets.Layout(align_items="center")
+        text_layout = widgets.Layout(min_width="24em")
+        button_layout = widgets.Layout(width="auto")
+        self._row_texts: List[widgets.HTML] = []
+        self._row_buttons: List[widgets.Button] = []
+        self._row_boxes: List[widgets.HBox] = []
+        self._row_line: List[int] = [0] * SHOWN_LINES
+        for i in range(SHOWN_LINES):
+            label = widgets.HTML(layout=text_layout)
+            button = widgets.Button(description="Hang up", icon="phone", layout=button_layout)
+            button.on_click(self._hang_up_clicked(i))
+            box = widgets.HBox([label], layout=row_layout)
+            box.add_class("tcplessons-line")
+            self._row_texts.append(label)
+            self._row_buttons.append(button)
+            self._row_boxes.append(box)
+        self.lines_box = widgets.VBox()
+        self.children = (
+            self.doorbell,
+            widgets.HBox([self.ring_button, self.status], layout=row_layout),
+            self.more,
+            self.lines_box,
+        )
+
+    def _render(self) -> None:
+        """Copy the picture into the widgets.  Caller holds the lock."""
+        picture = self._picture
+        state = picture.doorbell_text()
+        name = html.escape(repr(picture.name))
+        rest = html.escape(state.split(": ", 1)[1])
+        self.doorbell.value = f"<b>Doorbell {name} on {html.escape(picture.host)}</b>: {rest}"
+        live = picture.running and not self._closed
+        self.ring_button.disabled = not live
+        self.more.value = html.escape(picture.hidden_text()) if picture.hidden() else ""
+
+        boxes = []
+        for line in picture.shown():
+            i = (line.number - 1) % SHOWN_LINES
+            self._row_line[i] = line.number
+            colour = "#cf222e" if line.error else _COLOURS.get(line.state, "inherit")
+            self._row_texts[i].value = (
+                f'<code style="color:{colour}">{html.escape(line.text())}</code>'
+            )
+            button = self._row_buttons[i]
+            button.tooltip = f"Hang up line {line.number}"
+            button.disabled = not live
+            wanted = (self._row_texts[i], button) if line.state == "open" and live else (self._row_texts[i],)
+            if self._row_boxes[i].children != wanted:
+                self._row_boxes[i].children = wanted
+            boxes.append(self._row_boxes[i])
+        if tuple(boxes) != self.lines_box.children:
+            self.lines_box.children = tuple(boxes)
+
+    def _ring_clicked(self, _button) -> None:
+        # Runs in the kernel's main thread when the button is clicked in the browser.
+        try:
+            self.ring()
+        except OSError as exc:
+            self.status.value = html.escape(f"Could not ring: {type(exc).__name__}: {exc}")
+        else:
+            self.status.value = ""
+
+    def _hang_up_clicked(self, row: int) -> Callable[[widgets.Button], None]:
+        def clicked(_button) -> None:
+            number = self._row_line[row]
+            if number and not self.hang_up(number):
+                self.status.value = html.escape(f"Line {number} is not open.")
+
+        return clicked
+
+    # -- cleaning up ---------------------------------------------------------------
+
+    def _stop_following(self) -> None:
+        unsubscribe, self._unsubscribe = self._unsubscribe, None
+        if unsubscribe is not None:
+            unsubscribe()
+
+    def _hang_up_own_calls(self) -> None:
+        with self._lock:
+            calls, self._calls = self._calls, []
+        for sock in calls:
+            sock.close()
