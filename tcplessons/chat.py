@@ -1,3 +1,555 @@
-"""(being written)"""
+"""The course's chat room: a line-based chat server that ``nc`` and telnet can join.
 
-__all__ = []
+The protocol, one UTF-8 line at a time (``\\n`` ends a line; a ``\\r`` before it is
+ignored, so telnet works too):
+
+- the server greets a caller with ``* welcome: type your name and press Enter``;
+- the first line a caller sends is its name.  An empty name, a name with spaces, a name
+  longer than 32 characters or a name already in use gets an error line starting with
+  ``!`` and the caller may try again (5 tries, then the server hangs up);
+- once in, the caller gets ``* welcome, NAME!`` and every later line it sends is a
+  message;
+- members receive ``* NAME joined``, ``NAME: TEXT`` and ``* NAME left``, one per line.
+  Nobody receives their own messages back.
+
+Start it, join it, and watch it from a cell::
+
+    server = start_chat_server()
+    print(server.nc_command())            # paste this into a terminal to join
+    ada = ChatBot(server, "ada")          # a member driven from cells
+    window = ChatWindow(server, "you")    # a member with a chat window (a widget)
+    display(window)
+    ada.say("hello")
+    window.wait_for("ada: hello")         # wait for it, then print the transcript
+    print(window.text())
+
+``start_chat_server(room=ChatRoom())`` runs *your* room (lesson 06's exercise) instead
+of the course's :class:`Room`.
+
+What the server protects the others from: control characters (escape sequences, bell,
+NUL) are removed and invalid UTF-8 becomes U+FFFD before anyone sees a line; a line over
+64 KiB gets an error line and its caller is hung up on (the server never holds more than
+one such line per caller); a member who vanishes or never reads is dropped and announced
+as left, after at most one send timeout.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import struct
+import sys
+import threading
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from .servers import Server, start_server
+
+__all__ = [
+    "ChatBot",
+    "ChatClient",
+    "LineBuffer",
+    "LineTooLong",
+    "Room",
+    "clean_text",
+    "start_bots",
+    "start_chat_server",
+]
+
+#: The longest line (in bytes, without its newline) the server accepts.
+MAX_LINE = 64 * 1024
+#: The longest name, in characters.
+MAX_NAME = 32
+#: How many names a caller may try before the server hangs up.
+NAME_TRIES = 5
+#: Seconds a send to one member may block before that member is dropped.
+SEND_TIMEOUT = 1.0
+
+WELCOME = "* welcome: type your name and press Enter"
+
+
+# -- lines: bytes in, lines out (no sockets here) -----------------------------------------
+
+
+class LineTooLong(ValueError):
+    """A caller sent more than ``max_line`` bytes without a newline."""
+
+
+class LineBuffer:
+    """Split a byte stream into lines, whatever size the pieces arrive in.
+
+    ``feed(data)`` returns the complete lines found so far (bytes, without ``\\n`` or a
+    trailing ``\\r``).  ``feed(b"")`` means the caller hung up: it returns the unfinished
+    last line, if any.  More than ``max_line`` bytes without a newline raises
+    :class:`LineTooLong`, so a caller cannot make the server hold more than that.
+
+    (Lesson 04 builds the same idea step by step.)
+    """
+
+    def __init__(self, max_line: int = MAX_LINE):
+        self.max_line = max_line
+        self._partial = bytearray()
+
+    def feed(self, data: bytes) -> List[bytes]:
+        if not data:  # hang-up: whatever is left is the last line
+            rest, self._partial = bytes(self._partial), bytearray()
+            return [rest.removesuffix(b"\r")] if rest else []
+        pieces = data.split(b"\n")
+        # The first piece finishes the line we already started; the last one starts a
+        # new line that is not finished yet.
+        pieces[0] = bytes(self._partial) + pieces[0]
+        lines, rest = pieces[:-1], pieces[-1]
+        for line in lines:
+            if len(line) > self.max_line:
+                raise LineTooLong(f"a line longer than {self.max_line} bytes")
+        if len(rest) > self.max_line:
+            raise LineTooLong(f"more than {self.max_line} bytes without a newline")
+        self._partial = bytearray(rest)
+        return [line.removesuffix(b"\r") for line in lines]
+
+
+# Control characters could ring bells, clear screens or recolour terminals of everyone
+# in the room (escape sequences), or hide text (NUL, bidirectional overrides).  They
+# never reach another member.  A tab becomes a space.
+_UNSAFE = {c: None for c in range(0x20)}
+_UNSAFE[0x7F] = None
+_UNSAFE.update({c: None for c in range(0x80, 0xA0)})
+_UNSAFE.update({c: None for c in (0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF)})
+_UNSAFE.update({c: None for c in range(0x202A, 0x202F)})
+_UNSAFE.update({c: None for c in range(0x2066, 0x206A)})
+_UNSAFE[0x09] = " "
+# Whole escape sequences go, not just their ESC: "\x1b[2J" (clear screen) leaves nothing.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+
+
+def clean_text(data: Union[bytes, str]) -> str:
+    """Bytes from a caller, made safe to show to others.
+
+    Invalid UTF-8 becomes U+FFFD (the replacement character); control characters are
+    removed; tabs become spaces.
+    """
+    text = data.decode("utf-8", errors="replace") if isinstance(data, (bytes, bytearray)) else data
+    return _ESCAPES.sub("", text).translate(_UNSAFE)
+
+
+def _check_name(name: str) -> Optional[str]:
+    """Why ``name`` cannot be used (None if it can)."""
+    if not name:
+        return "a name cannot be empty: type your name and press Enter"
+    if any(ch.isspace() for ch in name):
+        return f"a name cannot contain spaces: try {'_'.join(name.split())!r}"
+    if len(name) > MAX_NAME:
+        return f"a name has at most {MAX_NAME} characters: try a shorter one"
+    return None
+
+
+# -- the room: who is in, and sending them lines ------------------------------------------
+
+
+class _Member:
+    def __init__(self, name: str, sock: socket.socket):
+        self.name, self.sock = name, sock
+        self.lock = threading.Lock()  # one line at a time on this member's socket
+        self.gone = False
+
+
+class Room:
+    """The course's chat room: ``join``, ``leave`` and ``broadcast``, safe from any thread.
+
+    A member whose socket fails while being sent to (vanished, or so slow that a send
+    times out) is dropped: removed, its line shut down, and announced as left.  Nothing
+    raises to the caller.  Lesson 06 asks you to write the same thing as ``ChatRoom``.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()  # guards _members; never held while sending
+        self._members: Dict[str, _Member] = {}
+
+    def names(self) -> List[str]:
+        """Who is in the room, sorted."""
+        with self._lock:
+            return sorted(self._members)
+
+    def join(self, name: str, conn: socket.socket) -> None:
+        """Add a member and send ``* NAME joined`` to everyone else."""
+        member = _Member(name, conn)
+        with self._lock:
+            if name in self._members:
+                raise ValueError(f"{name!r} is already in the room")
+            others = list(self._members.values())
+            self._members[name] = member
+        self._send(others, f"* {name} joined\n")
+
+    def leave(self, name: str) -> None:
+        """Remove a member (its socket stays open) and send ``* NAME left`` to the rest.
+
+        Leaving twice does nothing the second time.
+        """
+        self._remove(name, None)
+
+    def broadcast(self, sender: str, text: str) -> None:
+        """Send ``SENDER: TEXT`` to every member except the sender."""
+        with self._lock:
+            others = [m for n, m in self._members.items() if n != sender]
+        self._send(others, f"{sender}: {text}\n")
+
+    # Copy the members under the lock, send outside it: a slow member then delays only
+    # this one sending thread, and joins and leaves never wait for a send.
+    def _send(self, members: Sequence[_Member], line: str) -> None:
+        data = line.encode("utf-8")
+        failed = []
+        for member in members:
+            with member.lock:
+                if member.gone:
+                    continue
+                try:
+                    member.sock.sendall(data)
+                except OSError:  # reset, closed, or the send timed out: drop it
+                    member.gone = True
+                    failed.append(member)
+        for member in failed:
+            try:
+                member.sock.shutdown(socket.SHUT_RDWR)  # so its reader thread ends too
+            except OSError:
+                pass
+            self._remove(member.name, member)
+
+    def _remove(self, name: str, member: Optional[_Member]) -> None:
+        with self._lock:
+            current = self._members.get(name)
+            if current is None or (member is not None and current is not member):
+                return
+            del self._members[name]
+            current.gone = True
+            rest = list(self._members.values())
+        self._send(rest, f"* {name} left\n")
+
+    def __repr__(self) -> str:
+        return "<Room>"
+
+
+# -- the server ---------------------------------------------------------------------------
+
+
+def _limit_sends(conn: socket.socket, send_timeout: Optional[float], send_buffer: Optional[int]) -> None:
+    """Make a blocked send give up after ``send_timeout`` s, without a timeout on recv.
+
+    SO_SNDTIMEO is the kernel's own send timeout: the reader thread keeps a plain
+    blocking recv() while sends to a member who never reads fail instead of hanging.
+    """
+    if send_buffer:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    if send_timeout is None:
+        return
+    seconds = int(send_timeout)
+    micros = int(round((send_timeout - seconds) * 1_000_000))
+    try:
+        if sys.platform == "win32":
+            value = struct.pack("I", int(send_timeout * 1000))
+        else:
+            value = struct.pack("ll", seconds, micros)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+    except (OSError, struct.error):
+        pass
+
+
+class _ChatService:
+    """The handler of one chat server: reads each caller's lines and drives the room."""
+
+    def __init__(self, room, max_line: int, send_timeout: Optional[float], send_buffer: Optional[int]):
+        self.room = room
+        self.max_line = max_line
+        self.send_timeout = send_timeout
+        self.send_buffer = send_buffer
+        self._names_lock = threading.Lock()
+        self._names: set = set()  # names in use, whatever room class is running
+
+    def _claim(self, name: str) -> Optional[str]:
+        problem = _check_name(name)
+        if problem:
+            return problem
+        with self._names_lock:
+            if name in self._names:
+                return f"the name {name!r} is taken: try another"
+            self._names.add(name)
+        return None
+
+    def _call_room(self, conn, method: str, *args) -> bool:
+        """Call the room; a room that raises is recorded in the log, never printed."""
+        try:
+            getattr(self.room, method)(*args)
+            return True
+        except Exception as exc:
+            log = getattr(conn, "_log", None)
+            if log is not None:
+                log.record("error", getattr(conn, "_line", 0), error=exc)
+            return False
+
+    def handle(self, conn: socket.socket) -> None:
+        _limit_sends(conn, self.send_timeout, self.send_buffer)
+        buffer = LineBuffer(self.max_line)
+        name: Optional[str] = None
+        joined = False
+        tries = 0
+        conn.sendall(f"{WELCOME}\n".encode())
+        try:
+            while True:  # ends when the caller hangs up (or stop() shuts the line)
+                data = conn.recv(65536)
+                try:
+                    lines = buffer.feed(data)
+                except LineTooLong:
+                    conn.sendall(f"! line too long (over {self.max_line} bytes): goodbye\n".encode())
+                    return
+                for raw in lines:
+                    if name is None:
+                        candidate = clean_text(raw).strip()
+                        problem = self._claim(candidate)
+                        if problem:
+                            tries += 1
+                            if tries >= NAME_TRIES:
+                                conn.sendall(f"! {problem}; too many tries: goodbye\n".encode())
+                                return
+                            conn.sendall(f"! {problem}\n".encode())
+                            continue
+                        name = candidate
+                        joined = self._call_room(conn, "join", name, conn)
+                        if not joined:
+                            conn.sendall(b"! the room is not working: goodbye\n")
+                            return
+                        conn.sendall(f"* welcome, {name}!\n".encode())
+                    else:
+                        text = clean_text(raw).rstrip()
+                        if text.strip():
+                            self._call_room(conn, "broadcast", name, text)
+                if not data:
+                    return
+        finally:
+            if joined:
+                self._call_room(conn, "leave", name)
+            if name is not None:
+                with self._names_lock:
+                    self._names.discard(name)
+
+
+def start_chat_server(
+    room=None,
+    name: str = "chat",
+    *,
+    max_line: int = MAX_LINE,
+    send_timeout: Optional[float] = SEND_TIMEOUT,
+    send_buffer: Optional[int] = None,
+    backlog: int = 256,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Server:
+    """Start a chat server (see this module's docstring for the protocol).
+
+    ``room`` is any object with ``join(name, conn)``, ``leave(name)`` and
+    ``broadcast(sender, text)``: yours from lesson 06, or by default the course's
+    :class:`Room`.  A send to one member blocks at most ``send_timeout`` seconds;
+    ``send_buffer`` sets each member's kernel send buffer (bytes).  Returns the same
+    :class:`~tcplessons.Server` as :func:`start_server`, with the room as ``.room``.
+    Next: ``server.nc_command()``, :class:`ChatBot`, :class:`ChatWindow`.
+    """
+    if room is None:
+        room = Room()
+    for method in ("join", "leave", "broadcast"):
+        if not callable(getattr(room, method, None)):
+            raise TypeError(f"room needs a {method}() method; got {room!r}")
+    service = _ChatService(room, max_line, send_timeout, send_buffer)
+
+    def chat(conn: socket.socket) -> None:
+        service.handle(conn)
+
+    server = start_server(chat, name, host=host, port=port, backlog=backlog)
+    server.room = room
+    return server
+
+
+# -- clients: members driven from cells ---------------------------------------------------
+
+
+class ChatClient:
+    """A member of a chat room: a real TCP client that joins under ``name``.
+
+    Returns once the server has welcomed it (``ValueError`` with the server's reply if
+    the name was refused).  A reader thread keeps :meth:`lines` up to date; cells call
+    :meth:`wait_for` before printing, so the output never depends on thread timing.
+    ``reads=False`` makes a member who never reads (its buffers fill up).
+    """
+
+    #: How many lines the transcript keeps.
+    KEEP = 1000
+
+    def __init__(
+        self,
+        server: Union[Server, Tuple[str, int]],
+        name: str,
+        *,
+        reads: bool = True,
+        timeout: float = 5.0,
+        receive_buffer: Optional[int] = None,
+    ):
+        self.name = name
+        self.timeout = timeout
+        self._changed = threading.Condition()
+        self._lines: List[str] = []
+        self._closed = False
+        self._reader: Optional[threading.Thread] = None
+        address = getattr(server, "address", server)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if receive_buffer:  # before connect(), so the window is small from the start
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            sock.settimeout(timeout)
+            sock.connect(address)
+            self._sock = sock
+            self._buffer = LineBuffer()
+            sock.sendall(f"{name}\n".encode())
+            self._handshake()
+        except BaseException:
+            sock.close()
+            raise
+        if reads:
+            self._reader = threading.Thread(
+                target=self._read_loop, name=f"tcplessons chat member {name}", daemon=True
+            )
+            self._reader.start()
+
+    def _handshake(self) -> None:
+        pending: List[str] = []
+        while True:  # bounded: each recv() has the socket's timeout
+            data = self._sock.recv(65536)
+            if not data:
+                raise ConnectionError(f"the server hung up before {self.name!r} joined")
+            pending += [clean_text(line) for line in self._buffer.feed(data)]
+            while pending:
+                line = pending.pop(0)
+                if line.startswith("!"):
+                    raise ValueError(f"the server refused the name {self.name!r}: {line}")
+                if line == WELCOME:
+                    continue
+                self._add(line)
+                if line.startswith("* welcome,"):
+                    for rest in pending:
+                        self._add(rest)
+                    return
+
+    def _read_loop(self) -> None:
+        while not self._closed:
+            try:
+                data = self._sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                data = b""
+            try:
+                lines = self._buffer.feed(data)
+            except LineTooLong:
+                lines = []
+            for line in lines:
+                self._add(clean_text(line))
+            if not data:
+                self._add("* (the server hung up)")
+                return
+
+    # One locked path for every new line (a widget hooks in here).
+    def _add(self, line: str) -> None:
+        with self._changed:
+            self._lines.append(line)
+            if len(self._lines) > self.KEEP:
+                del self._lines[: len(self._lines) - self.KEEP]
+            self._show(line)
+            self._changed.notify_all()
+
+    def _show(self, line: str) -> None:
+        """Called with the lock held for each new line; widgets override it."""
+
+    # -- what a cell does --------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        """Send one message (it appears in your own transcript as ``NAME: text``)."""
+        if "\n" in text:
+            raise ValueError("one message is one line: leave out the newline")
+        self._add(f"{self.name}: {text}")
+        self._sock.sendall(f"{text}\n".encode("utf-8"))
+
+    send = say
+
+    def lines(self) -> List[str]:
+        """Every line so far: what arrived, and what this member said."""
+        with self._changed:
+            return list(self._lines)
+
+    def text(self, last: Optional[int] = None) -> str:
+        """The transcript as text (the ``last`` lines only, if given), for print()."""
+        lines = self.lines()
+        if last is not None:
+            lines = lines[-last:]
+        return "\n".join(lines)
+
+    def has(self, line: str) -> bool:
+        """Whether ``line`` is in the transcript."""
+        with self._changed:
+            return line in self._lines
+
+    def wait_for(self, line: str, count: int = 1, timeout: Optional[float] = None) -> None:
+        """Block until ``line`` has arrived ``count`` times; ``TimeoutError`` otherwise."""
+        timeout = self.timeout if timeout is None else timeout
+        with self._changed:
+            if self._changed.wait_for(lambda: self._lines.count(line) >= count, timeout):
+                return
+            seen = self._lines[-5:]
+        raise TimeoutError(f"{self.name} waited {timeout} s for {line!r}; last lines: {seen}")
+
+    def leave(self) -> None:
+        """Hang up politely (the room announces ``* NAME left``)."""
+        self.close()
+
+    def vanish(self) -> None:
+        """Disappear without a goodbye, like a laptop lid closing mid-call.
+
+        SO_LINGER with a zero timeout makes close() send a reset (RST) instead of the
+        polite FIN: the server's next recv() or send() on this line fails.
+        """
+        self._closed = True
+        try:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self._sock.close()
+        self._join_reader()
+
+    def close(self) -> None:
+        """Hang up and stop the reader thread.  Safe to call twice."""
+        self._closed = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._join_reader()
+        self._sock.close()
+
+    def _join_reader(self) -> None:
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(self.timeout)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class ChatBot(ChatClient):
+    """A member that does only what a cell tells it: ``say()``, ``leave()``, ``vanish()``.
+
+    It keeps the room alive in a notebook while the output stays the same on every run.
+    """
+
+
+def start_bots(server: Union[Server, Tuple[str, int]], names: Sequence[str], **options) -> List[ChatBot]:
+    """Join one :class:`ChatBot` per name, in order; returns them in the same order."""
+    return [ChatBot(server, name, **options) for name in names]
