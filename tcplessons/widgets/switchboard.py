@@ -225,6 +225,10 @@ class Switchboard(widgets.VBox):
 
     def hang_up(self, number: int) -> bool:
         """Hang up line ``number`` from the server's side; False if it is not open."""
+        with self._lock:
+            line = self._picture.lines.get(number)
+            if line is not None and line.state == "closed":
+                return False  # the server already closed it (its bookkeeping may lag)
 
         def mark(picture: _Picture) -> None:
             if number in picture.lines:
