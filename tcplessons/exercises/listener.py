@@ -1,0 +1,228 @@
+"""Checks for lesson 01's exercise: ``open_doorbell()``, a listening socket.
+
+The contract the checks enforce: ``open_doorbell()`` returns a TCP socket that is bound
+to 127.0.0.1 on a port the operating system picked (port 0) and is already listening, so
+a caller can connect at once and ``accept()`` hands the call over.  Two calls give two
+independent listeners.
+
+Every socket the learner's function returns is closed by the check that opened it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+from typing import Iterator, List
+
+from .model import CheckFailed, Exercise
+from .registry import register
+from .tools import call_with_timeout
+
+__all__ = ["open_doorbell"]
+
+#: open_doorbell() does no waiting at all, so one second is plenty.
+OPEN_TIMEOUT = 1.0
+#: How long a check's own socket calls may block.
+SOCKET_TIMEOUT = 2.0
+
+open_doorbell = Exercise(
+    "open_doorbell",
+    lesson="01-doorbell-listener",
+    summary="Return a TCP socket listening on 127.0.0.1, on a port the operating system picks.",
+)
+
+PORT_ZERO_HINT = (
+    "bind to port 0 so the operating system picks a free port; "
+    "read the real one afterwards with sock.getsockname()"
+)
+LOOPBACK_HINT = (
+    "bind to '127.0.0.1' (loopback): '0.0.0.0' or '' answers callers from the whole "
+    "network, and a practice doorbell should only ring for this computer"
+)
+LISTEN_HINT = "call listen() after bind(): without it the socket is not a doorbell yet"
+
+
+def _describe(value) -> str:
+    """A deterministic description of whatever the learner returned."""
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} items"
+    return f"a {type(value).__name__}"
+
+
+def _open(fn, opened: List[socket.socket]) -> socket.socket:
+    """Call the learner's ``open_doorbell()`` and check it returned a usable socket."""
+    try:
+        sock = call_with_timeout(
+            fn,
+            timeout=OPEN_TIMEOUT,
+            call="open_doorbell()",
+            hint="open_doorbell() should return as soon as the socket listens; "
+            "waiting for a caller with accept() comes later",
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise CheckFailed(
+                "open_doorbell() failed: Address already in use",
+                got="OSError: [Errno 98] Address already in use",
+                expected="a fresh listener every time it is called",
+                hint="a fixed port can be taken by another program (a real Redis uses "
+                "6379) or by your own earlier listener; " + PORT_ZERO_HINT,
+            ) from None
+        raise
+    if isinstance(sock, socket.socket):
+        opened.append(sock)
+        return sock
+    # Close what the learner opened even when it is hidden in what they returned.
+    if isinstance(sock, (tuple, list)):
+        opened.extend(s for s in sock if isinstance(s, socket.socket))
+    if isinstance(sock, tuple) and len(sock) == 2 and isinstance(sock[1], int):
+        raise CheckFailed(
+            "open_doorbell() returned an address, not a socket",
+            got="a (host, port) tuple",
+            expected="the listening socket itself",
+            hint="return the socket; whoever needs the address can ask it with sock.getsockname()",
+        )
+    raise CheckFailed(
+        f"open_doorbell() returned {_describe(sock)}, not a socket",
+        got=_describe(sock),
+        expected="a socket.socket that is listening",
+        hint="return the socket you called bind() and listen() on",
+    )
+
+
+@contextlib.contextmanager
+def _doorbells() -> Iterator[List[socket.socket]]:
+    """A list to put opened sockets in; every one is closed afterwards."""
+    opened: List[socket.socket] = []
+    try:
+        yield opened
+    finally:
+        for sock in opened:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+def _require_loopback(sock: socket.socket) -> None:
+    if sock.family != socket.AF_INET:
+        raise CheckFailed(
+            "the socket is not an IPv4 socket",
+            got=f"family {socket.AddressFamily(sock.family).name}",
+            expected="family AF_INET (IPv4), like 127.0.0.1",
+            hint="create it with socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+        )
+    host, port = sock.getsockname()[:2]
+    if port == 0:
+        raise CheckFailed(
+            "the socket is not bound to an address",
+            got="no address yet (bind() was never called)",
+            expected="bound to 127.0.0.1",
+            hint="call sock.bind(('127.0.0.1', 0)) before listen()",
+        )
+    if host != "127.0.0.1":
+        raise CheckFailed(
+            "the doorbell is reachable from outside this computer",
+            got=f"bound to {host!r}",
+            expected="bound to '127.0.0.1'",
+            hint=LOOPBACK_HINT,
+        )
+
+
+def _ring(sock: socket.socket, which: str = "the doorbell") -> None:
+    """Connect to ``sock`` as a caller; accept() on it must hand over that very call."""
+    port = sock.getsockname()[1]
+    if port == 0:
+        raise CheckFailed(
+            f"{which} has no address, so nobody can ring it",
+            got="no address yet (bind() was never called)",
+            expected="bound to 127.0.0.1 and listening",
+            hint="call sock.bind(('127.0.0.1', 0)) and then sock.listen()",
+        )
+    # Ring through loopback, whatever the doorbell is bound to: this check is about
+    # listening; the loopback check is another one.
+    address = ("127.0.0.1", port)
+    try:
+        caller = socket.create_connection(address, timeout=SOCKET_TIMEOUT)
+    except ConnectionRefusedError:
+        raise CheckFailed(
+            f"nobody answered when a caller rang {which}",
+            sent="a connection from a caller on 127.0.0.1",
+            got="ConnectionRefusedError: [Errno 111] Connection refused",
+            expected="the connection to be queued until accept()",
+            hint=LISTEN_HINT,
+        ) from None
+    with caller:
+        sock.settimeout(SOCKET_TIMEOUT)
+        try:
+            conn, peer = sock.accept()
+        except socket.timeout:
+            raise CheckFailed(
+                f"accept() on {which} never handed over the waiting caller",
+                hint=LISTEN_HINT,
+            ) from None
+        with conn:
+            if peer[:2] != caller.getsockname()[:2]:
+                raise CheckFailed(
+                    f"accept() on {which} handed over a different caller",
+                    hint="return a new socket from each call of open_doorbell(); never share one",
+                )
+            # Both ends talk: the line really works.
+            caller.sendall(b"ding")
+            if conn.recv(16) != b"ding":
+                raise CheckFailed(f"bytes sent to {which} did not arrive", hint=LISTEN_HINT)
+
+
+@open_doorbell.check("returns a TCP socket")
+def _returns_a_tcp_socket(fn) -> None:
+    with _doorbells() as opened:
+        sock = _open(fn, opened)
+        if sock.type != socket.SOCK_STREAM:
+            raise CheckFailed(
+                "the socket is not a TCP socket",
+                got=f"type {socket.SocketKind(sock.type).name}",
+                expected="type SOCK_STREAM (TCP, a stream of bytes)",
+                hint="create it with socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+            )
+
+
+@open_doorbell.check("listens on 127.0.0.1 only (loopback)")
+def _listens_on_loopback(fn) -> None:
+    with _doorbells() as opened:
+        _require_loopback(_open(fn, opened))
+
+
+@open_doorbell.check("lets the operating system pick the port (port 0)")
+def _port_zero(fn) -> None:
+    with _doorbells() as opened:
+        first = _open(fn, opened)
+        second = _open(fn, opened)
+        if first is second:
+            raise CheckFailed(
+                "two calls returned the same socket",
+                expected="a new listener on each call",
+                hint="create the socket inside open_doorbell(), not once outside it",
+            )
+        if first.getsockname()[1] == second.getsockname()[1]:
+            raise CheckFailed(
+                "two calls gave doorbells on the same port",
+                expected="a different free port each time",
+                hint=PORT_ZERO_HINT,
+            )
+
+
+@open_doorbell.check("is listening: a caller can connect and accept() answers it")
+def _is_listening(fn) -> None:
+    with _doorbells() as opened:
+        _ring(_open(fn, opened))
+
+
+@open_doorbell.check("two calls give two doorbells that both answer")
+def _two_doorbells(fn) -> None:
+    with _doorbells() as opened:
+        first = _open(fn, opened)
+        second = _open(fn, opened)
+        _ring(first, "the first doorbell")
+        _ring(second, "the second doorbell")
+
+
+register(open_doorbell)

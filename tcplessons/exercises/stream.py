@@ -1,0 +1,370 @@
+"""Checks for lesson 02's exercises: ``recv_exactly(sock, n)`` and ``recv_all(sock)``.
+
+Both read from a stream, where ``recv(n)`` returns *up to* n bytes and ``b""`` means the
+caller hung up.  The checks hand the learner's function one end of a real TCP connection
+on 127.0.0.1 and write to the other end:
+
+- small messages are written first and waited for, then read through a
+  :class:`~tcplessons.exercises.tools.ShortRecvSocket` whose ``recv`` returns only 1, 5
+  or 4096 bytes at a time — the way a busy network would split them, but every time;
+- large payloads (1 MB, 4 MB) stream in from a background thread in 4096-byte pieces;
+- every message holds bytes that are not UTF-8, so decoding them is caught too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import threading
+import time
+from typing import Iterator, Optional, Tuple
+
+from .model import CheckFailed, Exercise
+from .registry import register
+from .tools import (
+    ShortRecvSocket,
+    call_with_timeout,
+    loopback_pair,
+    recv_until_closed,
+    send_in_chunks,
+    show_bytes,
+)
+
+__all__ = ["recv_all", "recv_exactly"]
+
+#: Seconds the learner's function may take on an ordinary check.
+CALL_TIMEOUT = 3.0
+#: Seconds to wait for EOFError: a correct answer takes milliseconds, a loop on b"" forever.
+EOF_TIMEOUT = 1.0
+
+recv_exactly = Exercise(
+    "recv_exactly",
+    lesson="02-phone-call-stream",
+    summary="Read exactly n bytes from a socket, however the sender split them; "
+    "EOFError if the caller hangs up first.",
+)
+recv_all = Exercise(
+    "recv_all",
+    lesson="02-phone-call-stream",
+    summary="Read everything the caller sends until it hangs up, as bytes.",
+)
+
+STREAM_HINT = (
+    "recv(n) returns *up to* n bytes — TCP is a stream, not a list of messages; "
+    "keep calling recv() until you have everything"
+)
+BYTES_HINT = (
+    "return the bytes exactly as they arrived; decode later, once you have a whole "
+    "message (a character can be split between two recv() calls)"
+)
+
+
+def message(size: int) -> bytes:
+    """``size`` deterministic bytes, most of them not valid UTF-8 (every value 0–255)."""
+    pattern = bytes(range(256))
+    return (pattern * (size // 256 + 1))[:size]
+
+
+def _expect_bytes(got, expected: bytes, call: str, *, hint: str = STREAM_HINT) -> None:
+    """Fail with a helpful message unless ``got == expected`` and is ``bytes``."""
+    if isinstance(got, str):
+        raise CheckFailed(
+            f"{call} returned a str, not bytes",
+            got=f"a str of {len(got)} characters",
+            expected=show_bytes(expected),
+            hint=BYTES_HINT,
+        )
+    if isinstance(got, list):
+        raise CheckFailed(
+            f"{call} returned a list, not bytes",
+            got="a list",
+            expected=show_bytes(expected),
+            hint="join the pieces into one bytes object: b''.join(chunks)",
+        )
+    if isinstance(got, (bytearray, memoryview)):
+        raise CheckFailed(
+            f"{call} returned a {type(got).__name__}, not bytes",
+            expected=show_bytes(expected),
+            hint="convert it before returning: return bytes(buf)",
+        )
+    if not isinstance(got, bytes):
+        raise CheckFailed(
+            f"{call} returned {type(got).__name__}, not bytes",
+            expected=show_bytes(expected),
+            hint="return the bytes you read",
+        )
+    if got == expected:
+        return
+    if len(got) < len(expected) and expected.startswith(got):
+        raise CheckFailed(
+            f"{call} returned only part of the data: {len(got)} of {len(expected)} bytes",
+            got=show_bytes(got),
+            expected=show_bytes(expected),
+            hint=hint,
+        )
+    raise CheckFailed(
+        f"{call} returned the wrong bytes",
+        got=show_bytes(got),
+        expected=show_bytes(expected),
+        hint="return the bytes in the order they arrived, without adding or dropping any",
+    )
+
+
+class _SteadySocket(ShortRecvSocket):
+    """A blocking socket whose ``recv(n)`` returns exactly ``min(n, limit)`` bytes (fewer
+    only at the end of the stream), however the sender's writes were timed.
+
+    Large payloads stream in from a thread while the learner reads them; with this
+    socket what each of the learner's recv() calls returns never depends on who was
+    faster, so the check's verdict and report are the same on every run.
+    """
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        if not flags & socket.MSG_WAITALL:  # a learner's own MSG_WAITALL goes through as is
+            bufsize, flags = min(bufsize, self.limit), flags | socket.MSG_WAITALL
+        return socket.socket.recv(self, bufsize, flags)
+
+    def recv_into(self, buffer, nbytes: int = 0, flags: int = 0) -> int:
+        if not flags & socket.MSG_WAITALL:
+            nbytes = min(nbytes or memoryview(buffer).nbytes, self.limit)
+            flags |= socket.MSG_WAITALL
+        return socket.socket.recv_into(self, buffer, nbytes, flags)
+
+
+@contextlib.contextmanager
+def _line(limit: Optional[int] = None, *, steady: bool = False) -> Iterator[Tuple[socket.socket, socket.socket]]:
+    """Yield ``(caller, sock)``: the check writes to ``caller``, the learner reads ``sock``.
+
+    With ``limit``, ``sock`` is a :class:`ShortRecvSocket` returning at most ``limit``
+    bytes per ``recv`` (with ``steady``, a :class:`_SteadySocket`).  ``sock`` is a blocking socket, like one fresh from ``accept()``
+    (with a timeout Python makes a socket non-blocking underneath, and then
+    ``MSG_WAITALL`` may return early).  The learner's call is bounded by
+    ``call_with_timeout`` instead; afterwards both ends are shut down, which wakes a
+    thread still blocked in ``recv()``, and closed.
+    """
+    with loopback_pair(CALL_TIMEOUT) as (caller, sock):
+        caller.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if limit is not None:
+            sock = (_SteadySocket if steady else ShortRecvSocket).adopt(sock, limit)
+        sock.settimeout(None)
+        try:
+            yield caller, sock
+        finally:
+            for end in (caller, sock):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def _preload(caller: socket.socket, sock: socket.socket, data: bytes, *, hang_up: bool) -> None:
+    """Write ``data`` and wait until all of it sits in ``sock``'s receive buffer.
+
+    Then what the learner's recv() returns depends only on its arguments (and on the
+    ShortRecvSocket limit), never on thread timing: the check reports the same thing
+    every time.
+    """
+    caller.sendall(data)
+    if hang_up:
+        caller.shutdown(socket.SHUT_WR)
+    if not data:
+        return
+    deadline = time.monotonic() + CALL_TIMEOUT
+    sock.settimeout(CALL_TIMEOUT)
+    try:
+        # MSG_PEEK leaves the bytes where they are for the learner to read.  Bounded:
+        # on loopback everything sendall() wrote arrives within microseconds.
+        # socket.socket.recv: a ShortRecvSocket would cut the peek short.
+        while len(socket.socket.recv(sock, len(data), socket.MSG_PEEK)) < len(data):
+            if time.monotonic() > deadline:
+                raise CheckFailed("the check's own data did not arrive (the network is too busy)")
+            select.select([], [], [], 0.001)  # let the sender's bytes arrive
+    finally:
+        sock.settimeout(None)
+
+
+def _join(thread: threading.Thread) -> None:
+    thread.join(CALL_TIMEOUT)
+
+
+# --- recv_exactly ------------------------------------------------------------------------
+
+
+def _exactly_in_pieces(fn, size: int, piece: int) -> None:
+    data = message(size)
+    with _line(limit=piece) as (caller, sock):
+        _preload(caller, sock, data, hang_up=False)
+        got = call_with_timeout(fn, sock, size, timeout=CALL_TIMEOUT, call=f"recv_exactly(sock, {size})")
+        _expect_bytes(got, data, f"recv_exactly(sock, {size})")
+
+
+@recv_exactly.check("reads a 10-byte message sent in one piece")
+def _exactly_one_piece(fn) -> None:
+    data = b"\x00hello\xff\xfe!\n"
+    with _line() as (caller, sock):
+        _preload(caller, sock, data, hang_up=False)
+        got = call_with_timeout(fn, sock, len(data), call="recv_exactly(sock, 10)")
+        _expect_bytes(got, data, "recv_exactly(sock, 10)")
+
+
+@recv_exactly.check("reads a message that arrives 1 byte at a time")
+def _exactly_ones(fn) -> None:
+    _exactly_in_pieces(fn, 100, 1)
+
+
+@recv_exactly.check("reads a message that arrives 5 bytes at a time")
+def _exactly_fives(fn) -> None:
+    _exactly_in_pieces(fn, 1000, 5)
+
+
+@recv_exactly.check("reads 1 MB sent in pieces of 4096 bytes")
+def _exactly_large(fn) -> None:
+    size = 1024 * 1024
+    data = message(size)
+    with _line(limit=4096, steady=True) as (caller, sock):
+        sender = send_in_chunks(caller, data, 4096)
+        got = call_with_timeout(fn, sock, size, call=f"recv_exactly(sock, {size})")
+        _expect_bytes(got, data, f"recv_exactly(sock, {size})")
+    _join(sender)
+
+
+@recv_exactly.check("leaves the bytes after the n-th in the socket")
+def _exactly_no_overread(fn) -> None:
+    head, rest = b"HEAD", b"body\x00\xffand the rest"
+    with _line() as (caller, sock):
+        _preload(caller, sock, head + rest, hang_up=True)
+        got = call_with_timeout(fn, sock, 4, call="recv_exactly(sock, 4)")
+        _expect_bytes(got, head, "recv_exactly(sock, 4)")
+        sock.settimeout(CALL_TIMEOUT)
+        after = recv_until_closed(sock)
+        if after != rest:
+            raise CheckFailed(
+                "recv_exactly(sock, 4) read past the 4th byte: the bytes after it were gone",
+                sent=show_bytes(head + rest),
+                got=f"left in the socket afterwards: {show_bytes(after)}",
+                expected=f"left in the socket afterwards: {show_bytes(rest)}",
+                hint="ask recv() for at most n - len(what you have) bytes: "
+                "what follows belongs to the next message",
+            )
+
+
+@recv_exactly.check("reads two messages in a row from the same stream")
+def _exactly_twice(fn) -> None:
+    first, second = message(300), b"second message"
+    with _line(limit=5) as (caller, sock):
+        _preload(caller, sock, first + second, hang_up=False)
+        got = call_with_timeout(fn, sock, len(first), call="recv_exactly(sock, 300)")
+        _expect_bytes(got, first, "recv_exactly(sock, 300)")
+        got = call_with_timeout(fn, sock, len(second), call="recv_exactly(sock, 14)")
+        _expect_bytes(got, second, "recv_exactly(sock, 14) (the second call)")
+
+
+@recv_exactly.check("returns b'' for n = 0 without waiting")
+def _exactly_zero(fn) -> None:
+    with _line() as (caller, sock):
+        got = call_with_timeout(
+            fn,
+            sock,
+            0,
+            timeout=EOF_TIMEOUT,
+            call="recv_exactly(sock, 0)",
+            hint="nothing is needed for n = 0: return b'' before calling recv()",
+        )
+        _expect_bytes(got, b"", "recv_exactly(sock, 0)")
+
+
+def _exactly_eof(fn, sent: bytes, n: int) -> None:
+    call = f"recv_exactly(sock, {n})"
+    with _line(limit=5) as (caller, sock):
+        _preload(caller, sock, sent, hang_up=True)
+        try:
+            got = call_with_timeout(
+                fn,
+                sock,
+                n,
+                timeout=EOF_TIMEOUT,
+                call=call,
+                hint="recv() returns b'' forever once the caller has hung up: "
+                "when it does, raise EOFError instead of calling recv() again",
+            )
+        except EOFError:
+            return
+        except CheckFailed as failed:
+            failed.sent = f"{show_bytes(sent)}, then the caller hung up"
+            raise
+        raise CheckFailed(
+            f"{call} returned although the caller hung up after {len(sent)} bytes",
+            sent=f"{show_bytes(sent)}, then the caller hung up",
+            got=f"returned {show_bytes(got) if isinstance(got, bytes) else type(got).__name__}",
+            expected="EOFError",
+            hint="when recv() returns b'' the caller has hung up and no more bytes will "
+            "come: raise EOFError rather than return short data",
+        )
+
+
+@recv_exactly.check("raises EOFError if the caller hangs up after part of the message")
+def _exactly_eof_part(fn) -> None:
+    _exactly_eof(fn, b"only\xff7", 10)
+
+
+@recv_exactly.check("raises EOFError if the caller hangs up without sending anything")
+def _exactly_eof_nothing(fn) -> None:
+    _exactly_eof(fn, b"", 4)
+
+
+# --- recv_all ------------------------------------------------------------------------------
+
+
+def _all_in_pieces(fn, size: int, piece: int) -> None:
+    data = message(size)
+    with _line(limit=piece) as (caller, sock):
+        _preload(caller, sock, data, hang_up=True)
+        got = call_with_timeout(fn, sock, call="recv_all(sock)")
+        _expect_bytes(got, data, "recv_all(sock)", hint=STREAM_HINT + " — until it returns b''")
+
+
+@recv_all.check("returns b'' when the caller hangs up at once")
+def _all_nothing(fn) -> None:
+    with _line() as (caller, sock):
+        _preload(caller, sock, b"", hang_up=True)
+        got = call_with_timeout(fn, sock, call="recv_all(sock)")
+        _expect_bytes(got, b"", "recv_all(sock)")
+
+
+@recv_all.check("reads a short message, then sees the hang-up")
+def _all_short(fn) -> None:
+    data = b"\x00hello\xff\xfe!\n"
+    with _line() as (caller, sock):
+        _preload(caller, sock, data, hang_up=True)
+        got = call_with_timeout(fn, sock, call="recv_all(sock)")
+        _expect_bytes(got, data, "recv_all(sock)")
+
+
+@recv_all.check("reads everything when it arrives 1 byte at a time")
+def _all_ones(fn) -> None:
+    _all_in_pieces(fn, 100, 1)
+
+
+@recv_all.check("reads everything when it arrives 5 bytes at a time")
+def _all_fives(fn) -> None:
+    _all_in_pieces(fn, 1000, 5)
+
+
+@recv_all.check("reads 4 MB sent in pieces of 4096 bytes")
+def _all_large(fn) -> None:
+    size = 4 * 1024 * 1024
+    data = message(size)
+    with _line(limit=4096, steady=True) as (caller, sock):
+        sender = send_in_chunks(caller, data, 4096, hang_up=True)
+        got = call_with_timeout(
+            fn,
+            sock,
+            call="recv_all(sock)",
+            hint="keep reading until recv() returns b'' — the caller hangs up after the last piece",
+        )
+        _expect_bytes(got, data, "recv_all(sock)", hint=STREAM_HINT + " — until it returns b''")
+    _join(sender)
+
+
+register(recv_exactly)
+register(recv_all)

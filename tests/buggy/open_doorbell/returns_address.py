@@ -1,0 +1,10 @@
+import socket
+
+EXPECT = "returned an address, not a socket"
+
+
+def open_doorbell():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock.getsockname()
