@@ -1,0 +1,429 @@
+"""Checks for lesson 06's exercise ``ChatRoom``, a class with three methods:
+
+- ``join(name, conn)``: add the member, and send ``* NAME joined\\n`` to every other member;
+- ``leave(name)``: remove the member, and send ``* NAME left\\n`` to the rest (it does
+  not close the member's socket);
+- ``broadcast(sender, text)``: send ``SENDER: TEXT\\n`` to every member except the sender.
+
+All text goes out as UTF-8 with ``sendall``.  A member whose socket fails while being sent
+to is removed and announced as left; no exception escapes to the caller.  Any of the
+three may be called from many threads at once.
+
+Each check gives the room real sockets on 127.0.0.1 (the server's side of a connection)
+and reads what arrives on the other side.  To know that nothing *more* arrived, the check
+writes an end marker on the server's side itself once the room is done, and reads up to
+it: whatever came before the marker is exactly what the room sent.  Every call into the
+learner's code is bounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import struct
+import threading
+from collections import Counter
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .model import CheckFailed, Exercise
+from .registry import register
+from .tools import ShortSendSocket
+
+__all__ = ["chat_room_exercise"]
+
+#: Seconds one call of join/leave/broadcast may take.
+CALL = 2.0
+#: Seconds to read what a member received.
+READ = 1.0
+#: How long the thread-safety check holds a broadcast in its first send (seconds).
+GATE_WAIT = 0.3
+
+MARKER = b"\x00(end of check)\n"
+
+chat_room_exercise = Exercise(
+    "ChatRoom",
+    lesson="06-chat-room",
+    summary=(
+        "A class with join(name, conn), leave(name) and broadcast(sender, text) that sends "
+        "'* NAME joined', 'SENDER: TEXT' and '* NAME left' lines to the other members."
+    ),
+)
+ex = chat_room_exercise
+
+SENDALL_HINT = (
+    "send() may hand only part of the data to the kernel and returns how much it took; "
+    "sendall() keeps sending until every byte is gone"
+)
+NEWLINE_HINT = (
+    "end every line with '\\n': the newline is how a reader (and nc) knows where a line ends"
+)
+FAIL_HINT = (
+    "put each member's sendall() in try/except OSError; when it fails, remove that member "
+    "and tell the others '* NAME left' — one vanished member must not stop the rest"
+)
+LOCK_HINT = (
+    "guard the members with a threading.Lock, and send to a copy of them "
+    "(list(self.members.items()) taken under the lock), so another thread's join or leave "
+    "cannot change the dict while you loop over it"
+)
+
+
+def _show(data: bytes, limit: int = 120) -> str:
+    if len(data) <= limit:
+        return repr(bytes(data))
+    return f"{bytes(data[:limit])!r}… ({len(data)} bytes)"
+
+
+class _GateSocket(socket.socket):
+    """A real socket whose first send from one chosen thread waits at a gate.
+
+    The thread-safety check uses it to hold a broadcast in the middle of its loop while
+    another thread joins: a room that loops over its dict without a lock then fails every
+    time, not once in a thousand runs.
+    """
+
+    gate: Optional["_Gate"] = None
+
+    def _pause(self) -> None:
+        gate = self.gate
+        if gate is not None and gate.thread is threading.current_thread() and not gate.hit.is_set():
+            gate.hit.set()
+            gate.open.wait(CALL)
+
+    def send(self, data, flags: int = 0) -> int:
+        self._pause()
+        return super().send(data, flags)
+
+    def sendall(self, data, flags: int = 0) -> None:
+        self._pause()
+        super().sendall(data, flags)
+
+
+class _Gate:
+    def __init__(self):
+        self.thread: Optional[threading.Thread] = None
+        self.hit = threading.Event()
+        self.open = threading.Event()
+
+
+class _Run:
+    """A result holder for learner code run in a thread of the check's own."""
+
+    def __init__(self, fn, *args):
+        self.outcome: Dict[str, object] = {}
+
+        def target() -> None:
+            try:
+                self.outcome["value"] = fn(*args)
+            except BaseException as exc:
+                self.outcome["error"] = exc
+
+        self.thread = threading.Thread(target=target, name="tcplessons check", daemon=True)
+
+    def start(self) -> "_Run":
+        self.thread.start()
+        return self
+
+    def finish(self, call: str, timeout: float = CALL):
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise CheckFailed(
+                f"{call} did not return within {timeout:g} s",
+                hint="is a lock held while waiting for another lock, or a send to a member who never reads?",
+            )
+        if "error" in self.outcome:
+            raise self.outcome["error"]  # type: ignore[misc]
+        return self.outcome.get("value")
+
+
+class _Harness:
+    """The learner's room, and the members the check gave it (real loopback sockets)."""
+
+    def __init__(self, cls, stack: contextlib.ExitStack, sock_class=None, gate: Optional[_Gate] = None):
+        self.stack = stack
+        self.sock_class = sock_class
+        self.gate = gate
+        self.listener = stack.enter_context(socket.create_server(("127.0.0.1", 0)))
+        self.clients: Dict[str, socket.socket] = {}
+        self.sides: Dict[str, socket.socket] = {}
+        self.actions: List[str] = []
+        self.room = _Run(cls).start().finish("ChatRoom()")
+
+    def member(self, name: str) -> socket.socket:
+        client = socket.create_connection(self.listener.getsockname(), timeout=READ)
+        self.stack.callback(client.close)
+        side, _ = self.listener.accept()
+        side.settimeout(CALL)  # so a send into a full buffer cannot hang the check
+        if self.sock_class is ShortSendSocket:
+            side = ShortSendSocket.adopt(side, limit=3)
+        elif self.sock_class is _GateSocket:
+            side = _GateSocket(fileno=side.detach())
+            side.settimeout(CALL)
+            side.gate = self.gate
+        self.stack.callback(side.close)
+        self.clients[name], self.sides[name] = client, side
+        return side
+
+    def call(self, method: str, *args, shown: str = ""):
+        shown = shown or f"{method}({', '.join(repr(a) for a in args)})"
+        self.actions.append(shown)
+        fn = getattr(self.room, method)
+        return _Run(fn, *args).start().finish(shown)
+
+    def join(self, *names: str) -> None:
+        for name in names:
+            self.call("join", name, self.member(name), shown=f"join({name!r}, conn)")
+
+    def doing(self) -> str:
+        return "; ".join(self.actions)
+
+    def received(self, name: str) -> bytes:
+        """Everything the room sent to ``name`` so far (nothing more will come)."""
+        side, client = self.sides[name], self.clients[name]
+        try:
+            socket.socket.sendall(side, MARKER)
+        except OSError:
+            raise CheckFailed(
+                f"{name}'s socket was closed by the room",
+                sent=self.doing(),
+                got=f"the server's side of {name}'s line could not send any more",
+                expected="the room sends lines and leaves closing to the server",
+                hint="leave(name) only removes the member and tells the others; the server "
+                "that handed over the socket closes it when the caller hangs up",
+            ) from None
+        data = bytearray()
+        client.settimeout(READ)
+        while MARKER not in data:  # bounded: each recv() has a timeout
+            try:
+                chunk = client.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return bytes(data).split(MARKER, 1)[0]
+
+    def vanish(self, name: str) -> None:
+        """``name``'s caller disappears: the connection is reset (RST), not hung up."""
+        client = self.clients.pop(name)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        # Wait until the server's side has seen the reset, so the next send fails.
+        select.select([self.sides[name]], [], [], READ)
+
+
+def _lines(data: bytes) -> List[bytes]:
+    return data.splitlines(keepends=True)
+
+
+def _expect(
+    h: _Harness, name: str, expected: Sequence[str], *, any_order: int = 0, sender: str = "", missing_hint: str = ""
+) -> None:
+    """``name`` must have received exactly ``expected`` (the last ``any_order`` lines in
+    any order)."""
+    got = h.received(name)
+    want = "".join(expected).encode("utf-8")
+    if got == want:
+        return
+    if any_order:
+        head, tail = list(expected[:-any_order]), list(expected[-any_order:])
+        got_lines = _lines(got)
+        if (
+            b"".join(got_lines[: len(head)]) == "".join(head).encode()
+            and Counter(got_lines[len(head):]) == Counter(t.encode() for t in tail)
+        ):
+            return
+    what, hint = _diagnose(name, got, want, sender, missing_hint)
+    raise CheckFailed(what, sent=h.doing(), got=_show(got), expected=_show(want), hint=hint)
+
+
+def _diagnose(name: str, got: bytes, want: bytes, sender: str, missing_hint: str = "") -> Tuple[str, str]:
+    if not got and want:
+        return f"{name} received nothing", "send each line to every member with conn.sendall(line.encode())"
+    if got.replace(b"\n", b"") == want.replace(b"\n", b"") and got.count(b"\n") < want.count(b"\n"):
+        return f"the lines {name} received do not end with a newline", NEWLINE_HINT
+    if sender and f"\n{sender}: ".encode() in b"\n" + got and f"\n{sender}: ".encode() not in b"\n" + want:
+        return (
+            f"the sender {sender} received its own message back",
+            "broadcast() sends to every member except the sender: skip the member whose name is sender",
+        )
+    if f"* {name} joined".encode() in got:
+        return (
+            f"{name} was told about its own arrival",
+            "join() tells everyone *else*: send before adding the newcomer, or skip it in the loop",
+        )
+    got_lines, want_lines = _lines(got), _lines(want)
+    partial = [g for g in got_lines if not g.endswith(b"\n")]
+    partial += [g for g in got_lines if g not in want_lines and any(w.startswith(g[:-1]) for w in want_lines)]
+    if partial:
+        return f"only part of what was sent to {name} arrived", SENDALL_HINT
+    missing = list((Counter(want_lines) - Counter(got_lines)).elements())
+    extra = list((Counter(got_lines) - Counter(want_lines)).elements())
+    if missing and not extra:
+        return f"{name} never received {missing[0]!r}", missing_hint or (
+            "send the line to every member it is meant for, each with its own sendall()"
+        )
+    if extra and not missing:
+        return f"{name} received {extra[0]!r}, which was not meant for it", (
+            "check who each line goes to: joined and left go to everyone else, a message to "
+            "everyone but its sender, and nobody hears anything after they left"
+        )
+    return (
+        f"{name} did not receive what was expected",
+        "compare the lines: '* NAME joined', 'SENDER: TEXT' and '* NAME left', each ending in '\\n'",
+    )
+
+
+@ex.check("join() sends '* NAME joined' to everyone already in the room, not to the newcomer")
+def _(cls):
+    with contextlib.ExitStack() as stack:
+        h = _Harness(cls, stack)
+        h.join("ada", "bob", "cy")
+        _expect(h, "ada", ["* bob joined\n", "* cy joined\n"])
+        _expect(h, "bob", ["* cy joined\n"])
+        _expect(h, "cy", [])
+
+
+@ex.check("broadcast() sends 'SENDER: TEXT' in UTF-8 to every member except the sender")
+def _(cls):
+    with contextlib.ExitStack() as stack:
+        h = _Harness(cls, stack)
+        h.join("ada", "bob", "cy")
+        h.call("broadcast", "bob", "héllo, wörld")
+        h.call("broadcast", "ada", "hi bob")
+        _expect(h, "bob", ["* cy joined\n", "ada: hi bob\n"], sender="bob")
+        _expect(h, "ada", ["* bob joined\n", "* cy joined\n", "bob: héllo, wörld\n"], sender="ada")
+        _expect(h, "cy", ["bob: héllo, wörld\n", "ada: hi bob\n"])
+
+
+@ex.check("leave() sends '* NAME left' to the rest and leaves the member's socket open")
+def _(cls):
+    with contextlib.ExitStack() as stack:
+        h = _Harness(cls, stack)
+        h.join("ada", "bob", "cy")
+        h.call("leave", "bob")
+        h.call("broadcast", "ada", "bye bob")
+        _expect(h, "bob", ["* cy joined\n"])
+        left_hint = "leave() tells the rest: send '* NAME left' to every member still in the room"
+        _expect(h, "ada", ["* bob joined\n", "* cy joined\n", "* bob left\n"], sender="ada", missing_hint=left_hint)
+        _expect(h, "cy", ["* bob left\n", "ada: bye bob\n"], missing_hint=left_hint)
+
+
+@ex.check("a member whose line fails is removed and announced as left; the others still get every message")
+def _(cls):
+    with contextlib.ExitStack() as stack:
+        h = _Harness(cls, stack)
+        h.join("ada", "bob", "cy")
+        h.vanish("bob")
+        h.actions.append("bob's line is reset")
+        try:
+            h.call("broadcast", "ada", "anyone there?")
+            h.call("broadcast", "cy", "still here")
+        except OSError:
+            raise CheckFailed(
+                "broadcast() let a socket error escape when a member had vanished",
+                sent=h.doing(),
+                got="a socket error (OSError) raised out of broadcast()",
+                expected="no exception: the vanished member is removed and announced as left",
+                hint=FAIL_HINT,
+            ) from None
+        _expect(h, "cy", ["ada: anyone there?\n", "* bob left\n"], any_order=2, sender="cy", missing_hint=FAIL_HINT)
+        _expect(
+            h,
+            "ada",
+            ["* bob joined\n", "* cy joined\n", "* bob left\n", "cy: still here\n"],
+            sender="ada",
+            missing_hint=FAIL_HINT,
+        )
+
+
+@ex.check("sends whole lines with sendall(), even when the kernel takes a few bytes per send()")
+def _(cls):
+    with contextlib.ExitStack() as stack:
+        h = _Harness(cls, stack, sock_class=ShortSendSocket)
+        h.join("ada", "bob")
+        text = "a long message that the kernel takes three bytes at a time: " + "la " * 30
+        h.call("broadcast", "ada", text)
+        h.call("leave", "ada")
+        _expect(h, "bob", [f"ada: {text}\n", "* ada left\n"])
+        _expect(h, "ada", ["* bob joined\n"], sender="ada")
+
+
+@ex.check("join(), leave() and broadcast() are safe to call from many threads at once")
+def _(cls):
+    with contextlib.ExitStack() as stack:
+        gate = _Gate()
+        h = _Harness(cls, stack, sock_class=_GateSocket, gate=gate)
+        h.join("ada", "bob", "cy")
+        # Hold ada's broadcast inside its first send while dee joins from another thread.
+        h.actions.append("broadcast('ada', 'first') while another thread calls join('dee', conn)")
+        talk = _Run(h.room.broadcast, "ada", "first")
+        gate.thread = talk.thread
+        talk.start()
+        gate.hit.wait(READ)
+        dee = h.member("dee")
+        joining = _Run(h.room.join, "dee", dee).start()
+        joining.thread.join(GATE_WAIT)  # a room that holds its lock while sending makes join wait
+        gate.open.set()
+        try:
+            talk.finish("broadcast('ada', 'first')")
+        except RuntimeError as exc:
+            raise CheckFailed(
+                "broadcast() failed while another thread called join()",
+                sent=h.doing(),
+                got=f"RuntimeError: {exc}",
+                expected="every member present before the broadcast receives 'ada: first'",
+                hint=LOCK_HINT,
+            ) from None
+        joining.finish("join('dee', conn)")
+        for name in ("bob", "cy"):
+            got = _lines(h.received(name))
+            if b"ada: first\n" not in got:
+                raise CheckFailed(
+                    f"{name} never received ada's message sent while another thread joined",
+                    sent=h.doing(),
+                    got=_show(b"".join(got)),
+                    expected="a line b'ada: first\\n' among the others",
+                    hint=LOCK_HINT,
+                )
+        _stress(cls, stack)
+
+
+def _stress(cls, stack: contextlib.ExitStack, threads: int = 6, rounds: int = 10) -> None:
+    """Many members join, talk and leave at once; afterwards none of them is left behind."""
+    h = _Harness(cls, stack)
+    names = [f"t{i}" for i in range(threads)]
+    socks = {name: h.member(name) for name in names}
+
+    def life(name: str) -> None:
+        h.room.join(name, socks[name])
+        for i in range(rounds):
+            h.room.broadcast(name, f"line {i}")
+        h.room.leave(name)
+
+    runs = [_Run(life, name).start() for name in names]
+    for run in runs:
+        try:
+            run.finish(f"{threads} threads each calling join, broadcast and leave")
+        except RuntimeError as exc:
+            raise CheckFailed(
+                f"{threads} members joining, talking and leaving at once made the room fail",
+                got=f"RuntimeError: {exc}",
+                expected="no exception",
+                hint=LOCK_HINT,
+            ) from None
+    h.join("zed")
+    h.call("broadcast", "zed", "is anyone left?")
+    for name in names:
+        if b"zed: is anyone left?" in h.received(name):
+            raise CheckFailed(
+                f"{name} left while other threads were busy, but still got later messages",
+                sent=f"{threads} threads each calling join, broadcast and leave; then broadcast('zed', …)",
+                got="the member who left is still in the room",
+                expected="every member who left is gone",
+                hint=LOCK_HINT,
+            )
+
+
+register(chat_room_exercise)
