@@ -1,0 +1,154 @@
+"""The ``tcplessons`` command: ``python -m tcplessons grade ...`` for instructors.
+
+Run ``python -m tcplessons grade --help`` for the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import List, Optional
+
+__all__ = ["main"]
+
+GRADE_HELP = """\
+Run each notebook top to bottom in a fresh kernel (as Run All would, going on past cells
+that raise), then check every exercise it defines, inside that kernel, with the course's
+checks (plus yours with --checks).  Exercises a notebook does not define are reported as
+not attempted.  Each notebook runs in a temporary copy of its folder, in a process of its
+own: an endless loop, a blocked accept(), sys.exit() or os._exit() costs that notebook
+the marks it affects, never the run.
+
+A cell or a single check that runs longer than --cell-timeout is interrupted; one that
+ignores the interrupt or kills the kernel is skipped and the kernel is rebuilt.  The
+whole notebook (cells and checks) gets --timeout seconds, then its process is killed.
+
+Exit status: 0 when grading completed, whatever the scores; 2 for bad arguments; 1 if
+the grader itself failed on a notebook (its row says why).
+"""
+
+GRADE_EXAMPLES = """\
+examples:
+  python -m tcplessons grade submissions/                      # a table of scores
+  python -m tcplessons grade submissions/ --csv grades.csv --jobs 4
+  python -m tcplessons grade alice.ipynb --json > alice.json
+  python -m tcplessons grade submissions/ --checks private_checks/
+
+--json prints {"submissions": [{"notebook", "exercises": [{"id", "attempted", "passed",
+"score", "max_score", "checks": [{"name", "passed", "message"}]}]}]}; the score is the
+number of checks passed, max_score the number of checks.
+"""
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text!r}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .grading import DEFAULT_CELL_TIMEOUT, DEFAULT_TIMEOUT
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tcplessons",
+        description="tcplessons: a hands-on TCP course in JupyterLab.  Instructor tools.",
+        epilog="Run 'python -m tcplessons grade --help' to grade a class's notebooks.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    grade = commands.add_parser(
+        "grade",
+        help="run and check learners' notebooks; print a table, JSON or a CSV gradebook",
+        description=GRADE_HELP,
+        epilog=GRADE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    grade.add_argument("paths", nargs="+", metavar="PATH", help="a notebook, or a folder of notebooks (its *.ipynb, sorted)")
+    grade.add_argument("--json", action="store_true", help="print the results as JSON on stdout instead of a table")
+    grade.add_argument("--csv", metavar="FILE", help="also write a gradebook: a row per notebook, a column per exercise, total")
+    grade.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N", help="grade N notebooks at once (default 1)")
+    grade.add_argument(
+        "--timeout",
+        type=_positive,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time for one whole notebook, cells and checks (default {DEFAULT_TIMEOUT:g})",
+    )
+    grade.add_argument(
+        "--cell-timeout",
+        type=_positive,
+        default=None,
+        metavar="SECONDS",
+        help=f"time for one cell or one check (default: {DEFAULT_CELL_TIMEOUT:g}, at most a quarter of --timeout)",
+    )
+    grade.add_argument("--checks", metavar="DIR", help="a folder of .py files with your own (private) checks")
+    grade.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    return parser
+
+
+def _fail(message: str, status: int = 2) -> int:
+    print(f"tcplessons grade: {message}", file=sys.stderr)
+    return status
+
+
+def grade_command(args: argparse.Namespace) -> int:
+    from .grading import GradingError, Progress, find_notebooks, format_table, grade, to_json, write_csv
+
+    if args.cell_timeout is not None and args.cell_timeout > args.timeout:
+        return _fail(f"--cell-timeout ({args.cell_timeout:g}) cannot be longer than --timeout ({args.timeout:g})")
+    try:
+        total = len(find_notebooks(args.paths))
+        if args.csv:  # a bad path fails now, not after grading
+            folder = os.path.dirname(os.path.abspath(args.csv))
+            if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or os.path.isdir(args.csv):
+                return _fail(f"cannot write the gradebook to {args.csv}")
+        submissions = grade(
+            args.paths,
+            jobs=args.jobs,
+            timeout=args.timeout,
+            cell_timeout=args.cell_timeout,
+            checks_dir=args.checks,
+            progress=Progress(total, enabled=not args.quiet),
+        )
+    except GradingError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted; the notebooks being graded were stopped", 130)
+    if args.csv:
+        write_csv(submissions, args.csv)
+    if args.json:
+        sys.stdout.write(to_json(submissions) + "\n")
+    else:
+        sys.stdout.write(format_table(submissions))
+    faults = [s for s in submissions if s["fault"]]
+    if faults:
+        return _fail(f"the grader failed on {len(faults)} notebook(s), first {faults[0]['notebook']}: {faults[0]['fault']}", 1)
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "grade":
+        return grade_command(args)
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

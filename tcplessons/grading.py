@@ -1,0 +1,471 @@
+"""Grade a class's notebooks: run each one like Run All, then check its exercises.
+
+From a terminal (see ``python -m tcplessons grade --help``)::
+
+    python -m tcplessons grade submissions/                 # a table of scores
+    python -m tcplessons grade submissions/ --csv grades.csv --jobs 4
+    python -m tcplessons grade alice.ipynb --json           # machine-readable
+    python -m tcplessons grade submissions/ --checks my_checks/   # plus private checks
+
+From Python, :func:`grade` returns the same results as dictionaries; then call
+:func:`format_table`, :func:`write_csv` or :func:`to_json` on them.
+
+How a notebook is graded: a worker process (:mod:`tcplessons.grading_worker`) copies
+its folder to a temporary one, starts a fresh kernel of this Python there, runs every
+cell, and then runs each check of each exercise the notebook defined *inside that
+kernel* (the last definition wins, as in the kernel), one check per hidden cell.
+Exercises the notebook did not define are "not attempted".  A cell or check that runs
+too long is interrupted; one that kills the kernel costs only itself; the whole notebook
+has a time budget after which its worker is killed.  Whatever a learner's code does, the
+grader goes on with the next notebook.
+
+The bottom of this module holds the two helpers the worker calls inside the learner's
+kernel; they import nothing heavy, since they run in every graded kernel.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO
+
+__all__ = ["GradingError", "Progress", "find_notebooks", "format_table", "grade", "to_json", "write_csv"]
+
+#: Default seconds for one whole notebook: its cells and all its checks.
+DEFAULT_TIMEOUT = 120.0
+#: Default seconds for one cell or one check (capped at a quarter of the notebook's time).
+DEFAULT_CELL_TIMEOUT = 30.0
+#: Seconds the worker gets beyond the notebook's time to tidy up before it is killed.
+KILL_GRACE = 5.0
+#: Characters of a worker's stderr kept to explain a grader fault.
+STDERR_KEPT = 4000
+
+NOT_ATTEMPTED = "not attempted"
+
+
+class GradingError(Exception):
+    """Bad arguments (a missing path, no notebooks, broken private checks): exit status 2."""
+
+
+def default_cell_timeout(timeout: float) -> float:
+    """The time one cell or check gets when ``--cell-timeout`` is not given."""
+    return min(DEFAULT_CELL_TIMEOUT, max(1.0, timeout / 4))
+
+
+# -- what to grade ---------------------------------------------------------------------
+def find_notebooks(paths: Sequence[str]) -> List[Path]:
+    """The notebooks named by ``paths``: files as given, folders' ``*.ipynb`` sorted.
+
+    Folders are searched at the top level only, skipping ``.ipynb_checkpoints``.  Raises
+    :class:`GradingError` for a path that does not exist or when no notebook is found.
+    """
+    found: List[Path] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            found += sorted(p for p in path.glob("*.ipynb") if p.is_file())
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise GradingError(f"no such file or folder: {text}")
+    if not found:
+        raise GradingError(f"no notebooks (*.ipynb) found in: {' '.join(paths)}")
+    return found
+
+
+def exercise_catalogue(checks_dir: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Every exercise the grader knows (the course's, plus ``checks_dir``'s), in order."""
+    from .exercises import all_exercises, load_checks_dir
+
+    if checks_dir:
+        try:
+            load_checks_dir(checks_dir)
+        except NotADirectoryError as exc:
+            raise GradingError(str(exc)) from None
+        except Exception as exc:
+            raise GradingError(f"the private checks in {checks_dir} failed to load: {type(exc).__name__}: {exc}") from None
+    return [
+        {"id": e.id, "lesson": e.lesson, "checks": [c.name for c in e.checks]} for e in all_exercises()
+    ]
+
+
+# -- grading one notebook ------------------------------------------------------------
+_running: Dict[int, subprocess.Popen] = {}
+_running_lock = threading.Lock()
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+def _read_json(path: Path) -> Optional[Dict[str, Any]]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _grade_one(
+    notebook: Path, catalogue: List[Dict[str, Any]], workdir: Path, number: int, timeout: float, cell_timeout: float, checks_dir: str
+) -> Dict[str, Any]:
+    """Run the worker for one notebook under a hard time limit; return its submission row."""
+    state_path = workdir / f"nb{number}-state.json"
+    job_path = workdir / f"nb{number}-job.json"
+    err_path = workdir / f"nb{number}-stderr.txt"
+    job = {
+        "notebook": str(notebook.resolve()),
+        "state": str(state_path),
+        "timeout": timeout,
+        "cell_timeout": cell_timeout,
+        "checks_dir": str(Path(checks_dir).resolve()) if checks_dir else "",
+        "package_dir": str(Path(__file__).resolve().parent),
+        "exercises": catalogue,
+    }
+    job_path.write_text(json.dumps(job))
+    killed = False
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tcplessons.grading_worker", str(job_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=str(workdir),
+            start_new_session=True,  # its own process group: one kill takes all of it
+        )
+        with _running_lock:
+            _running[proc.pid] = proc
+        try:
+            proc.wait(timeout=timeout + KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            killed = True
+            _kill_group(proc.pid)
+            proc.wait()
+        finally:
+            with _running_lock:
+                _running.pop(proc.pid, None)
+    state = _read_json(state_path) or {}
+    if killed or proc.returncode != 0:
+        for pid in state.get("kernel_pids", []):  # kernels lead process groups of their own
+            _kill_group(pid)
+    fault = ""
+    stop = ""
+    if killed:
+        where = state.get("current") or "its first cell"
+        stop = f"grading this notebook was stopped after {timeout:g} s (while running {where})"
+    elif state.get("fault") or proc.returncode not in (0, None) and proc.returncode > 0:
+        stderr = err_path.read_bytes()[-STDERR_KEPT:].decode("utf-8", "replace").strip()
+        last = stderr.splitlines()[-1] if stderr else f"exit status {proc.returncode}"
+        fault = state.get("fault") or last
+        stop = f"the grader failed on this notebook: {fault}"
+    elif not state.get("done"):
+        stop = f"the grading process was killed (signal {-proc.returncode if proc.returncode else '?'}), perhaps by the notebook's code"
+    return _submission(str(notebook), catalogue, state, stop, fault)
+
+
+def _explain_missing(exercise_id: str, state: Dict[str, Any]) -> str:
+    """Why a defined-in-the-source exercise was not defined in the kernel, if we know."""
+    cells = state.get("definitions", {}).get(exercise_id) or []
+    labels = state.get("labels", {})
+    for index in reversed(cells):
+        key = str(index)
+        label = labels.get(key, f"cell {index + 1}")
+        if key in state.get("errors", {}):
+            return f"{NOT_ATTEMPTED}: {label}, where {exercise_id} is defined, raised {state['errors'][key]}"
+        if key in state.get("skipped", {}):
+            return f"{NOT_ATTEMPTED}: {label}, where {exercise_id} is defined, was skipped: {state['skipped'][key]}"
+    return NOT_ATTEMPTED
+
+
+def _submission(notebook: str, catalogue: List[Dict[str, Any]], state: Dict[str, Any], stop: str, fault: str) -> Dict[str, Any]:
+    """Turn the worker's state into the row the reports print."""
+    stop = stop or state.get("stopped", "") or ""
+    error = state.get("error", "")
+    defined = state.get("defined")
+    results = state.get("results", {})
+    exercises = []
+    for ex in catalogue:
+        got = results.get(ex["id"])
+        if got is not None:
+            names = got.get("names") or ex["checks"]
+            checks = [dict(c) for c in got["checks"]]
+            for name in names[len(checks) :]:
+                checks.append({"name": name, "passed": False, "message": f"not checked: {stop or 'grading stopped'}"})
+            attempted = True
+        else:
+            attempted = False
+            if error:
+                message = f"{NOT_ATTEMPTED}: {error}"
+            elif defined is None and stop and state.get("definitions", {}).get(ex["id"]):
+                message = f"not checked: {stop}"
+            elif defined is None and stop:
+                message = NOT_ATTEMPTED
+            else:
+                message = _explain_missing(ex["id"], state)
+            checks = [{"name": name, "passed": False, "message": message} for name in ex["checks"]]
+        score = sum(1 for c in checks if c["passed"])
+        exercises.append(
+            {
+                "id": ex["id"],
+                "attempted": attempted,
+                "passed": attempted and bool(checks) and score == len(checks),
+                "score": score,
+                "max_score": len(checks),
+                "checks": checks,
+            }
+        )
+    notes = list(state.get("notes", []))
+    if error:
+        notes.append(error)
+    if stop and stop not in " ".join(notes):
+        notes.append(stop)
+    return {"notebook": notebook, "exercises": exercises, "notes": notes, "fault": fault}
+
+
+# -- grading many ------------------------------------------------------------------------
+class Progress:
+    """How far a batch has got, on ``stream`` (stderr): a bar on a terminal, else lines."""
+
+    def __init__(self, total: int, stream: Optional[TextIO] = None, enabled: bool = True):
+        self.total, self.done = total, 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def start(self) -> None:
+        if self.enabled and self.tty:
+            self._bar("")
+
+    def _bar(self, last: str) -> None:
+        width = 30
+        filled = width * self.done // max(1, self.total)
+        text = f"\rgrading [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {last[-40:]}"
+        self.stream.write(text.ljust(100))
+        self.stream.flush()
+
+    def finished(self, submission: Dict[str, Any]) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        score = sum(e["score"] for e in submission["exercises"] if e["attempted"])
+        out_of = sum(e["max_score"] for e in submission["exercises"] if e["attempted"])
+        summary = f"{score}/{out_of} checks passed" if out_of else "no exercise attempted"
+        if self.tty:
+            self._bar(Path(submission["notebook"]).name)
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"[{self.done}/{self.total}] graded {submission['notebook']}: {summary}\n")
+        self.stream.flush()
+
+
+def grade(
+    paths: Sequence[str],
+    *,
+    jobs: int = 1,
+    timeout: float = DEFAULT_TIMEOUT,
+    cell_timeout: Optional[float] = None,
+    checks_dir: Optional[str] = None,
+    progress: Optional[Progress] = None,
+) -> List[Dict[str, Any]]:
+    """Grade the notebooks in ``paths``; return one submission dict per notebook, in order.
+
+    Each has ``notebook``, ``exercises`` (the ``--json`` shape), ``notes`` (what happened
+    while running it) and ``fault`` (non-empty if the grader itself failed on it).  Pass
+    the list to :func:`format_table`, :func:`write_csv` or :func:`to_json`.
+    """
+    if jobs < 1:
+        raise GradingError("--jobs must be at least 1")
+    if timeout <= 0:
+        raise GradingError("--timeout must be more than 0 seconds")
+    if cell_timeout is None:
+        cell_timeout = default_cell_timeout(timeout)
+    if cell_timeout <= 0:
+        raise GradingError("--cell-timeout must be more than 0 seconds")
+    notebooks = find_notebooks(paths)
+    catalogue = exercise_catalogue(checks_dir)
+    progress = progress or Progress(len(notebooks), enabled=False)
+    progress.total = len(notebooks)
+    results: List[Optional[Dict[str, Any]]] = [None] * len(notebooks)
+    with tempfile.TemporaryDirectory(prefix="tcplessons-grading-") as tmp:
+        progress.start()
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
+            futures = {
+                pool.submit(_grade_one, nb, catalogue, Path(tmp), i, timeout, cell_timeout, checks_dir or ""): i
+                for i, nb in enumerate(notebooks)
+            }
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                progress.finished(results[futures[future]])
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            with _running_lock:
+                procs = list(_running.values())
+            for proc in procs:
+                _kill_group(proc.pid)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return [r for r in results if r is not None]
+
+
+# -- reports -----------------------------------------------------------------------------
+def to_json(submissions: Iterable[Dict[str, Any]]) -> str:
+    """The ``--json`` report: ``{"submissions": [{"notebook", "exercises": [...]}]}``."""
+    shaped = [{"notebook": s["notebook"], "exercises": s["exercises"]} for s in submissions]
+    return json.dumps({"submissions": shaped}, indent=2, ensure_ascii=False)
+
+
+def _columns(submissions: List[Dict[str, Any]]) -> List[str]:
+    """Exercises at least one notebook attempted, in course order."""
+    ids: List[str] = []
+    for sub in submissions:
+        for ex in sub["exercises"]:
+            if ex["attempted"] and ex["id"] not in ids:
+                ids.append(ex["id"])
+    order = [ex["id"] for ex in submissions[0]["exercises"]] if submissions else []
+    return [i for i in order if i in ids]
+
+
+def _totals(sub: Dict[str, Any], columns: List[str]) -> tuple:
+    shown = [ex for ex in sub["exercises"] if ex["id"] in columns]
+    return sum(ex["score"] for ex in shown), sum(ex["max_score"] for ex in shown)
+
+
+def format_table(submissions: List[Dict[str, Any]]) -> str:
+    """A table of notebook × exercise scores, then what went wrong, notebook by notebook."""
+    columns = _columns(submissions)
+    header = ["notebook"] + columns + ["total"]
+    rows = []
+    for sub in submissions:
+        by_id = {ex["id"]: ex for ex in sub["exercises"]}
+        cells = [sub["notebook"]]
+        for ex_id in columns:
+            ex = by_id[ex_id]
+            cells.append(f"{ex['score']}/{ex['max_score']}" if ex["attempted"] else "-")
+        score, out_of = _totals(sub, columns)
+        cells.append(f"{score}/{out_of}")
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    out.append("")
+    if columns:
+        out.append("score = checks passed / checks; - = not attempted (the notebook does not define it)")
+    else:
+        out.append("No notebook defined any exercise the grader knows.")
+    details = []
+    for sub in submissions:
+        lines = []
+        for ex in sub["exercises"]:
+            if ex["attempted"] and not ex["passed"]:
+                lines.append(f"  {ex['id']}: {ex['score']} of {ex['max_score']} checks passed")
+                for check in ex["checks"]:
+                    if not check["passed"]:
+                        lines.append(f"    [FAIL] {check['name']}")
+                        lines += [f"           {text}" for text in check["message"].splitlines()]
+            elif (
+                not ex["attempted"]
+                and ex["checks"]
+                and ex["checks"][0]["message"] != NOT_ATTEMPTED
+                and not any(note in ex["checks"][0]["message"] for note in sub["notes"])
+            ):
+                lines.append(f"  {ex['id']}: {ex['checks'][0]['message']}")
+        lines += [f"  note: {note}" for note in sub["notes"]]
+        if lines:
+            details += ["", sub["notebook"]] + lines
+    if details:
+        out += ["", "What went wrong", "==============="] + details
+    return "\n".join(out) + "\n"
+
+
+def write_csv(submissions: List[Dict[str, Any]], target) -> None:
+    """A gradebook: one row per notebook, a column per attempted exercise, then the total.
+
+    ``target`` is a path or an open text file.  Columns: ``notebook``, each exercise id
+    (checks passed; 0 when not attempted), ``total``, ``out_of`` and ``notes``.
+    """
+    columns = _columns(submissions)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["notebook"] + columns + ["total", "out_of", "notes"])
+    for sub in submissions:
+        by_id = {ex["id"]: ex for ex in sub["exercises"]}
+        score, out_of = _totals(sub, columns)
+        writer.writerow([sub["notebook"]] + [by_id[c]["score"] for c in columns] + [score, out_of, "; ".join(sub["notes"])])
+    if hasattr(target, "write"):
+        target.write(buffer.getvalue())
+    else:
+        Path(target).write_text(buffer.getvalue(), encoding="utf-8")
+
+
+# -- inside the learner's kernel -----------------------------------------------------------
+# The worker runs these in hidden cells of the graded notebook's kernel.  They answer by
+# writing JSON to a file, never by printing: the learner's threads may print at any time.
+
+_private_loaded: set = set()
+
+
+def _write_answer(path: str, answer: Dict[str, Any]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(answer, f)
+
+
+def _load_private(checks_dir: str) -> None:
+    if checks_dir and checks_dir not in _private_loaded:
+        from .exercises import load_checks_dir
+
+        _private_loaded.add(checks_dir)
+        load_checks_dir(checks_dir)
+
+
+def _user_namespace() -> Dict[str, Any]:
+    import IPython
+
+    return IPython.get_ipython().user_ns
+
+
+def _kernel_inventory(answer_path: str, checks_dir: str, package_dir: str, ids: List[str]) -> None:
+    """Write which exercises the kernel's namespace defines, with their check names."""
+    from .exercises import all_exercises
+
+    here = str(Path(__file__).resolve().parent)
+    if here != package_dir:
+        _write_answer(
+            answer_path,
+            {"error": f"the notebook's kernel imported a different tcplessons (from {here}), so it was not checked"},
+        )
+        return
+    _load_private(checks_dir)
+    namespace = _user_namespace()
+    defined = {e.id: [c.name for c in e.checks] for e in all_exercises() if e.id in namespace}
+    _write_answer(answer_path, {"defined": defined})
+
+
+def _kernel_check(answer_path: str, checks_dir: str, exercise_id: str, number: int) -> None:
+    """Run check ``number`` of ``exercise_id`` on the learner's object; write its result."""
+    from .exercises import Exercise, get_exercise
+
+    _load_private(checks_dir)
+    exercise = get_exercise(exercise_id)
+    one = Exercise(exercise.id, exercise.lesson, exercise.summary, [exercise.checks[number]])
+    obj = _user_namespace()[exercise_id]
+    try:
+        result = one.run(obj).to_dict()["checks"][0]
+    except KeyboardInterrupt:
+        result = {"name": exercise.checks[number].name, "passed": False, "message": "your code raised KeyboardInterrupt"}
+    _write_answer(answer_path, result)

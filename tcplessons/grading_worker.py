@@ -1,0 +1,497 @@
+"""Grade one notebook: the process the grader starts for each submission.
+
+``python -m tcplessons grade`` (see :mod:`tcplessons.grading`) starts one of these per
+notebook, in a process group of its own, and kills that group if the notebook's time
+budget runs out.  This process:
+
+1. copies the notebook's folder to a temporary folder (a submission must not be able to
+   overwrite another's files) and starts a fresh ``python3`` kernel there, with the same
+   Python as the grader;
+2. runs every code cell top to bottom, as Run All would, going on past cells that raise.
+   A cell that does not finish within the cell timeout is interrupted (as the learner
+   would press the stop button) and the run goes on with the next cell; a cell that
+   ignores the interrupt or kills the kernel is skipped: the kernel is restarted and the
+   cells before it are run again;
+3. runs each check of each exercise the notebook defined in a cell of its own, *inside
+   that kernel*, with the same limits; a check that kills the kernel or ignores the
+   interrupt costs that check, and the kernel is rebuilt for the next one.
+
+Everything it learns goes into a JSON state file, rewritten after every step, so the
+grader can report what was done even if it has to kill this process.  Learner output is
+never kept (a notebook that prints forever cannot fill memory), and the kernel's own
+stdout/stderr go nowhere.
+
+Usage (by the grader only): ``python -m tcplessons.grading_worker JOB.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from queue import Empty
+from typing import Any, Dict, List, Optional
+
+__all__ = ["main"]
+
+# nbformat's validator imports jsonschema, which imports an optional IRI syntax checker
+# that takes most of a second to build its grammar.  Grading never checks IRIs, and
+# jsonschema copes with the module missing; every notebook graded saves that second.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+#: Seconds a kernel gets to answer after an interrupt before it is restarted instead.
+INTERRUPT_GRACE = 2.0
+#: How many times one notebook's kernel may be rebuilt before the rest is given up.
+MAX_RESTARTS = 4
+#: A cell that only calls ``check("name", name)`` runs the same checks the grader runs
+#: afterwards; skipping it halves the time a slow wrong answer costs.
+CHECK_CELL = re.compile(r"""^\s*(?:tcplessons\s*\.\s*)?check\(\s*(['"])\w+\1\s*,\s*\w+\s*\)\s*;?\s*$""")
+#: Folders and files of a submission's folder that its temporary copy leaves out.
+COPY_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".git", "*.ipynb")
+#: Biggest folder (bytes) copied next to a notebook; a larger one gets only the notebook.
+COPY_LIMIT = 50 * 1024 * 1024
+
+
+class OutOfTime(Exception):
+    """The notebook's whole time budget is spent."""
+
+
+class GiveUp(Exception):
+    """The kernel had to be rebuilt too many times."""
+
+
+def cell_label(index: int, source: str) -> str:
+    """``cell 4 ("while True:")``: the 1-based position among all cells, and its first line."""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    if len(first) > 40:
+        first = first[:39] + "…"
+    return f'cell {index + 1} ("{first}")' if first else f"cell {index + 1}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _folder_size(folder: Path, limit: int) -> int:
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in (".ipynb_checkpoints", "__pycache__", ".git")]
+        for name in files:
+            if not name.endswith(".ipynb"):
+                try:
+                    total += os.path.getsize(os.path.join(root, name))
+                except OSError:
+                    pass
+            if total > limit:
+                return total
+    return total
+
+
+class Worker:
+    """Runs one notebook and its checks; see the module docstring."""
+
+    def __init__(self, job: Dict[str, Any]):
+        self.job = job
+        self.state_path = Path(job["state"])
+        self.deadline = time.monotonic() + float(job["timeout"])
+        self.cell_timeout = float(job["cell_timeout"])
+        self.catalogue: Dict[str, List[str]] = {e["id"]: e["checks"] for e in job["exercises"]}
+        self.state: Dict[str, Any] = {
+            "done": False,
+            "phase": "starting",
+            "current": "",
+            "kernel_pids": [],
+            "notes": [],
+            "results": {},  # exercise id -> {"attempted": bool, "checks": [...]}
+            "defined": None,  # exercise ids the kernel holds a definition of
+            "error": "",
+        }
+        self.skip: Dict[int, str] = {}  # cell index -> why it is skipped after a restart
+        self.errors: Dict[int, str] = {}  # cell index -> "NameError: ..." of the last run
+        self.ran: set = set()
+        self.restarts = 0
+        self.km = None
+        self.kc = None
+        self.client = None
+        self.nb = None
+        self.workdir: Optional[Path] = None
+        self.current_limit = self.cell_timeout
+        self.hidden = False
+
+    # -- state ---------------------------------------------------------------------
+    def save(self) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.state))
+        os.replace(tmp, self.state_path)
+
+    def note(self, text: str) -> None:
+        if text not in self.state["notes"]:
+            self.state["notes"].append(text)
+            self.save()
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def limit(self) -> float:
+        left = self.remaining()
+        if left <= 0.05:
+            raise OutOfTime()
+        return min(self.cell_timeout, left)
+
+    # -- the notebook --------------------------------------------------------------
+    def read(self) -> bool:
+        import nbformat
+
+        path = Path(self.job["notebook"])
+        try:
+            with open(path, encoding="utf-8") as f:
+                nb = nbformat.read(f, as_version=4)
+        except Exception as exc:  # bad JSON, not a notebook, unreadable file
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.state["error"] = f"could not read the notebook: {reason[:200]}"
+            return False
+        self.nb = nb
+        self.code_cells = [
+            i for i, c in enumerate(nb.cells) if c.get("cell_type") == "code" and str(c.get("source", "")).strip()
+        ]
+        for i in self.code_cells:
+            if CHECK_CELL.match(nb.cells[i].source):
+                self.skip[i] = ""  # silently: the grader runs those checks itself
+        return True
+
+    def copy_folder(self) -> Path:
+        source = Path(self.job["notebook"]).resolve()
+        target = Path(tempfile.mkdtemp(prefix="tcplessons-grade-")) / "submission"
+        if _folder_size(source.parent, COPY_LIMIT) <= COPY_LIMIT:
+            shutil.copytree(source.parent, target, ignore=COPY_IGNORE, symlinks=True)
+        else:
+            target.mkdir(parents=True)
+            self.note("the notebook's folder is too big to copy; it ran alone in an empty folder")
+        shutil.copy2(source, target / source.name)
+        self.workdir = target
+        return target
+
+    # -- the kernel ----------------------------------------------------------------
+    async def start_kernel(self) -> None:
+        from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+        from jupyter_client.manager import AsyncKernelManager
+        from nbclient import NotebookClient
+
+        class CurrentPython(KernelSpecManager):
+            """The ``python3`` kernel of the grader's own Python, whatever is installed."""
+
+            def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+                return KernelSpec(
+                    argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    display_name="Python 3 (ipykernel)",
+                    language="python",
+                )
+
+        class QuietClient(NotebookClient):
+            """Keeps no learner output at all, so a flood of prints cannot fill memory."""
+
+            def output(self, outs, msg, display_id, cell_index):
+                return None
+
+            def handle_comm_msg(self, outs, msg, cell_index):
+                return None
+
+        env = dict(os.environ)
+        env.pop("JPY_PARENT_PID", None)
+        env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+        env.setdefault("MPLBACKEND", "Agg")
+        km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=CurrentPython())
+        self.km = km
+        await km.start_kernel(
+            cwd=str(self.workdir), env=env, stdin=None, stdout=open(os.devnull, "wb"), stderr=open(os.devnull, "wb")
+        )
+        pid = getattr(km.provisioner, "pid", None)
+        if pid:
+            self.state["kernel_pids"].append(pid)
+            self.save()
+        kc = km.client()
+        kc.start_channels()
+        self.kc = kc
+        try:
+            await kc.wait_for_ready(timeout=max(1.0, min(60.0, self.remaining())))
+        except RuntimeError as exc:
+            if self.remaining() <= 0.05:
+                raise OutOfTime() from None
+            raise RuntimeError(f"the kernel did not start: {exc}") from None
+        kc.allow_stdin = False
+        quiet = logging.getLogger("tcplessons.grading_worker.nbclient")
+        quiet.addHandler(logging.NullHandler())
+        quiet.propagate = False
+        client = QuietClient(
+            self.nb, km=km, allow_errors=True, iopub_timeout=1, store_widget_state=False, log=quiet, record_timing=False
+        )
+        client.kc = kc
+        client.timeout_func = lambda cell: self.current_limit
+        client.on_cell_error = self._on_cell_error
+        self.client = client
+
+    def _on_cell_error(self, cell, cell_index, execute_reply) -> None:
+        if self.hidden:
+            return
+        content = execute_reply.get("content", {})
+        text = f"{content.get('ename', 'error')}: {content.get('evalue', '')}".strip().rstrip(":")
+        self.errors[cell_index] = text.splitlines()[0][:200] if text else "error"
+
+    async def stop_kernel(self) -> None:
+        km, kc = self.km, self.kc
+        self.km = self.kc = self.client = None
+        if km is None:
+            return
+        pid = getattr(km.provisioner, "pid", None)
+        if pid:
+            try:  # the kernel leads its own process group: take its children with it
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            if kc is not None:
+                kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+        except Exception:
+            pass
+        try:
+            await km.cleanup_resources()
+        except Exception:
+            pass
+
+    async def restart(self, why: str) -> None:
+        await self.stop_kernel()
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            raise GiveUp(why)
+        self.errors.clear()
+        self.ran.clear()
+        await self.start_kernel()
+
+    async def alive(self) -> bool:
+        try:
+            return bool(await self.km.is_alive())
+        except Exception:
+            return False
+
+    async def recovers(self) -> bool:
+        """After a timeout: interrupt, then wait briefly for the kernel to answer again."""
+        if not await self.alive():
+            return False
+        try:
+            await self.km.interrupt_kernel()
+        except Exception:
+            return False
+        msg_id = self.kc.execute("", silent=True, store_history=False, stop_on_error=False)
+        end = time.monotonic() + INTERRUPT_GRACE
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                msg = await self.kc.get_shell_msg(timeout=left)
+            except Empty:
+                return False
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+
+    async def execute(self, index: int, source: Optional[str] = None) -> str:
+        """Run cell ``index`` (or ``source`` as a hidden cell); say how it ended.
+
+        Returns "ok" (finished, maybe with an error), "interrupted" (timed out, then
+        stopped by an interrupt), "stuck" (ignored the interrupt) or "dead" (the kernel died).
+        """
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+        from nbformat.v4 import new_code_cell
+
+        hidden = source is not None
+        if hidden:  # nbclient stores the cell back at its index: give it a slot of its own
+            cell = new_code_cell(source)
+            self.nb.cells.append(cell)
+            index = len(self.nb.cells) - 1
+        else:
+            cell = self.nb.cells[index]
+        self.current_limit = self.limit()
+        self.hidden = hidden
+        try:
+            await self.client.async_execute_cell(cell, index, store_history=not hidden)
+        except CellTimeoutError:
+            return "interrupted" if await self.recovers() else ("stuck" if await self.alive() else "dead")
+        except DeadKernelError:
+            return "dead"
+        except asyncio.CancelledError:
+            return "dead"
+        finally:
+            cell.outputs = []
+            if hidden:
+                self.nb.cells.pop()
+        return "ok"
+
+    # -- running the learner's cells -----------------------------------------------
+    async def run_cells(self) -> None:
+        """Run every code cell (but the skipped ones) in order in the current kernel."""
+        position = 0
+        while position < len(self.code_cells):
+            index = self.code_cells[position]
+            position += 1
+            if index in self.skip or index in self.ran:
+                continue
+            label = cell_label(index, self.nb.cells[index].source)
+            self.state.update(phase="running", current=label)
+            self.save()
+            try:
+                how = await self.execute(index)
+            except OutOfTime:
+                self.state["out_of_time_in"] = label
+                raise
+            self.ran.add(index)
+            limit = _seconds(self.current_limit)
+            if how == "interrupted":
+                self.note(f"{label} did not finish within {limit}; it was interrupted and the run went on")
+                self.skip[index] = "interrupted"
+            elif how in ("stuck", "dead"):
+                if how == "stuck":
+                    why = f"{label} did not finish within {limit} and did not stop when interrupted"
+                else:
+                    why = f"the kernel died while running {label} (os._exit()? exit()?)"
+                self.note(f"{why}; that cell was skipped and the cells before it were run again")
+                self.skip[index] = why
+                await self.restart(why)
+                position = 0  # a fresh kernel: run the cells before this one again
+
+    # -- the checks ----------------------------------------------------------------
+    def kernel_call(self, function: str, *args: Any) -> str:
+        """One hidden cell calling a helper of :mod:`tcplessons.grading` in the kernel."""
+        return f"__import__('tcplessons.grading', fromlist=['_']).{function}({', '.join(repr(a) for a in args)})"
+
+    def answer_path(self) -> Path:
+        return self.state_path.with_name(self.state_path.stem + "-answer.json")
+
+    async def ask_kernel(self, function: str, *args: Any) -> tuple:
+        """Run a hidden helper cell; return (how it ended, its JSON answer or None)."""
+        answer = self.answer_path()
+        answer.unlink(missing_ok=True)
+        how = await self.execute(-1, self.kernel_call(function, str(answer), *args))
+        try:
+            return how, json.loads(answer.read_text())
+        except (OSError, ValueError):
+            return how, None
+
+    async def inventory(self) -> Dict[str, List[str]]:
+        """Which exercises the notebook defined, and their checks as the kernel sees them."""
+        self.state.update(phase="checking", current="")
+        how, answer = await self.ask_kernel(
+            "_kernel_inventory", self.job.get("checks_dir") or "", self.job["package_dir"], sorted(self.catalogue)
+        )
+        if how != "ok" or answer is None:
+            raise RuntimeError("the grader's helper did not run in this notebook's kernel")
+        if answer.get("error"):
+            raise KernelRefused(answer["error"])
+        return answer["defined"]
+
+    def source_defines(self, name: str) -> List[int]:
+        """Cells whose source defines ``name`` (def, class, or assignment) — a rough look."""
+        pattern = re.compile(rf"^\s*(?:async\s+def|def|class)\s+{re.escape(name)}\b|^\s*{re.escape(name)}\s*=[^=]", re.M)
+        return [i for i in self.code_cells if pattern.search(self.nb.cells[i].source)]
+
+    async def check_all(self) -> None:
+        defined = await self.inventory()
+        self.state["defined"] = sorted(defined)
+        self.save()
+        for exercise_id, names in self.catalogue.items():
+            if exercise_id not in defined:
+                continue
+            names = defined[exercise_id]
+            results: List[Dict[str, Any]] = []
+            self.state["results"][exercise_id] = {"attempted": True, "names": names, "checks": results}
+            for number, name in enumerate(names):
+                self.state.update(current=f"{exercise_id}: {name}")
+                self.save()
+                results.append(await self.check_one(exercise_id, number, name))
+                self.save()
+
+    async def check_one(self, exercise_id: str, number: int, name: str) -> Dict[str, Any]:
+        how, answer = await self.ask_kernel("_kernel_check", self.job.get("checks_dir") or "", exercise_id, number)
+        if how == "ok" and answer is not None:
+            return answer
+        limit = _seconds(self.current_limit)
+        if how == "interrupted":
+            message = (
+                f"this check did not finish within {limit}; it was stopped\n"
+                "hint: your code probably waits forever (in accept(), recv() or a loop) for something that never comes"
+            )
+        elif how == "stuck":
+            message = f"this check did not finish within {limit}, and your code did not stop when interrupted"
+        elif how == "dead":
+            message = "the kernel died while running this check (does your code call os._exit() or exit()?)"
+        else:
+            message = "this check could not report its result"
+        if how in ("stuck", "dead"):
+            await self.restart(message)
+            await self.run_cells()
+            defined = await self.inventory()
+            if exercise_id not in defined:
+                raise RuntimeError(f"{exercise_id} is no longer defined after the kernel was restarted")
+        return {"name": name, "passed": False, "message": message}
+
+    # -- the whole job -------------------------------------------------------------
+    async def run(self) -> None:
+        if not self.read():
+            return
+        self.copy_folder()
+        try:
+            await self.start_kernel()
+            await self.run_cells()
+            self.state.update(phase="checking", current="")
+            await self.check_all()
+        except OutOfTime:
+            where = self.state.get("current") or "the run"
+            self.note(f"the time for this notebook ({_seconds(self.job['timeout'])}) ran out while running {where}")
+            self.state["stopped"] = f"the time for this notebook ({_seconds(self.job['timeout'])}) ran out"
+        except GiveUp as exc:
+            self.note(f"the kernel had to be restarted too often; grading stopped after: {exc}")
+            self.state["stopped"] = "the kernel had to be restarted too often"
+        except KernelRefused as exc:
+            self.state["stopped"] = str(exc)
+        finally:
+            await self.stop_kernel()
+            self.state["errors"] = {str(k): v for k, v in self.errors.items()}
+            self.state["skipped"] = {str(k): v for k, v in self.skip.items() if v}
+            self.state["definitions"] = {e: self.source_defines(e) for e in self.catalogue}
+            self.state["labels"] = {str(i): cell_label(i, self.nb.cells[i].source) for i in self.code_cells}
+            self.state["ran"] = sorted(self.ran | set(i for i, v in self.skip.items() if v))
+            if self.workdir is not None:
+                shutil.rmtree(self.workdir.parent, ignore_errors=True)
+
+
+class KernelRefused(Exception):
+    """The kernel-side helper refused to grade (e.g. a different tcplessons was imported)."""
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    job = json.loads(Path(argv[0]).read_text())
+    worker = Worker(job)
+    try:
+        asyncio.run(worker.run())
+    except BaseException as exc:
+        worker.state["fault"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        worker.state["done"] = True
+        worker.save()
+        raise
+    worker.state["done"] = True
+    worker.state["phase"] = "done"
+    worker.save()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
