@@ -135,8 +135,8 @@ print(board.text())
 # ## 2. A thread per call
 #
 # The fix is to stop talking at the door. When the doorbell rings, the server answers,
-# hands the new line to a **thread** — a helper that runs at the same time as the rest
-# of the program — and goes straight back to the door.
+# hands the new line to a **thread** — a second strand of the same program that runs
+# at the same time — and goes straight back to the door.
 #
 # Here is that loop by hand, kept to exactly two callers so it ends by itself:
 
@@ -207,7 +207,8 @@ print(many.nc_command())
 # `shutdown()` asks the loop to finish and `server_close()` takes the doorbell off the
 # wall. The loop only notices `shutdown()` between checks, every `poll_interval`
 # seconds — 0.5 s unless you say otherwise, so stopping it takes up to half a second.
-# (The `tcplessons` servers wake up at once instead; lesson 01 showed how.)
+# (The `tcplessons` servers stop at once instead: their accept loop also watches a
+# wake-up socket that `stop()` writes to.)
 
 # %%
 class EchoLines(socketserver.BaseRequestHandler):
