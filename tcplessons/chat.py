@@ -236,6 +236,9 @@ def _limit_sends(conn: socket.socket, send_timeout: Optional[float], send_buffer
     SO_SNDTIMEO is the kernel's own send timeout: the reader thread keeps a plain
     blocking recv() while sends to a member who never reads fail instead of hanging.
     """
+    # Chat lines are small and someone is waiting for each: send them at once instead of
+    # letting Nagle's algorithm hold a line back until the previous one is acknowledged.
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if send_buffer:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     if send_timeout is None:
@@ -317,8 +320,8 @@ class _ChatService:
                             return
                         conn.sendall(f"* welcome, {name}!\n".encode())
                     else:
-                        text = clean_text(raw).rstrip()
-                        if text.strip():
+                        text = clean_text(raw)
+                        if text.strip():  # blank lines are not messages
                             self._call_room(conn, "broadcast", name, text)
                 if not data:
                     return
@@ -368,6 +371,10 @@ def start_chat_server(
 # -- clients: members driven from cells ---------------------------------------------------
 
 
+def _short(line: str, limit: int = 80) -> str:
+    return line if len(line) <= limit else f"{line[:limit]}… ({len(line)} characters)"
+
+
 class ChatClient:
     """A member of a chat room: a real TCP client that joins under ``name``.
 
@@ -400,6 +407,7 @@ class ChatClient:
         try:
             if receive_buffer:  # before connect(), so the window is small from the start
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(timeout)
             sock.connect(address)
             self._sock = sock
@@ -449,7 +457,8 @@ class ChatClient:
             for line in lines:
                 self._add(clean_text(line))
             if not data:
-                self._add("* (the server hung up)")
+                if not self._closed:
+                    self._add("* (the server hung up)")
                 return
 
     # One locked path for every new line (a widget hooks in here).
@@ -498,8 +507,8 @@ class ChatClient:
         with self._changed:
             if self._changed.wait_for(lambda: self._lines.count(line) >= count, timeout):
                 return
-            seen = self._lines[-5:]
-        raise TimeoutError(f"{self.name} waited {timeout} s for {line!r}; last lines: {seen}")
+            seen = [_short(seen) for seen in self._lines[-5:]]
+        raise TimeoutError(f"{self.name} waited {timeout} s for {_short(line)!r}; last lines: {seen}")
 
     def leave(self) -> None:
         """Hang up politely (the room announces ``* NAME left``)."""
@@ -514,10 +523,12 @@ class ChatClient:
         self._closed = True
         try:
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # SHUT_RD wakes our own reader thread without telling the server anything.
+            self._sock.shutdown(socket.SHUT_RD)
         except OSError:
             pass
-        self._sock.close()
         self._join_reader()
+        self._sock.close()
 
     def close(self) -> None:
         """Hang up and stop the reader thread.  Safe to call twice."""
