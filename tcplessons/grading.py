@@ -204,12 +204,14 @@ def _submission(notebook: str, catalogue: List[Dict[str, Any]], state: Dict[str,
             for name in names[len(checks) :]:
                 checks.append({"name": name, "passed": False, "message": f"not checked: {stop or 'grading stopped'}"})
             attempted = True
+        elif defined is None and stop and state.get("definitions", {}).get(ex["id"]):
+            # Grading stopped before it could look; the source defines it, so count it.
+            attempted = True
+            checks = [{"name": name, "passed": False, "message": f"not checked: {stop}"} for name in ex["checks"]]
         else:
             attempted = False
             if error:
                 message = f"{NOT_ATTEMPTED}: {error}"
-            elif defined is None and stop and state.get("definitions", {}).get(ex["id"]):
-                message = f"not checked: {stop}"
             elif defined is None and stop:
                 message = NOT_ATTEMPTED
             else:
@@ -374,6 +376,12 @@ def format_table(submissions: List[Dict[str, Any]]) -> str:
         for ex in sub["exercises"]:
             if ex["attempted"] and not ex["passed"]:
                 lines.append(f"  {ex['id']}: {ex['score']} of {ex['max_score']} checks passed")
+                messages = {check["message"] for check in ex["checks"]}
+                if ex["score"] == 0 and len(messages) == 1 and len(ex["checks"]) > 1:
+                    # a stub, or one mistake that fails everything: say it once
+                    lines.append("    every check failed with:")
+                    lines += [f"           {text}" for text in messages.pop().splitlines()]
+                    continue
                 for check in ex["checks"]:
                     if not check["passed"]:
                         lines.append(f"    [FAIL] {check['name']}")

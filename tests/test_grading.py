@@ -1,0 +1,326 @@
+"""The instructor's grader: ``python -m tcplessons grade``, run for real on generated notebooks.
+
+One batch of awkward submissions (correct, wrong, missing, an endless loop, a check that
+hangs, sys.exit(), os._exit(), an output flood, a thread left running, bad JSON, a
+redefinition, a notebook too slow for its budget) is graded once with ``--json --csv
+--jobs 2``; most tests read that one result.  Notebooks are written into ``tmp_path`` at
+test time, never committed (nbval would collect them).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "tests" / "solutions"
+
+#: Small limits so the whole file runs fast: a cell or check gets CELL s, a notebook BUDGET s.
+CELL = "1.5"
+BUDGET = "12"
+
+PRIVATE_CHECKS = '''
+from tcplessons.exercises import CheckFailed, Exercise, register
+
+twice = Exercise("zz_twice", lesson="99-grading-test", summary="return the text twice")
+
+@twice.check("doubles a word")
+def _(fn):
+    got = fn("ab")
+    if got != "abab":
+        raise CheckFailed("returned the wrong text", sent="'ab'", got=repr(got), expected="'abab'",
+                          hint="repeat the text")
+
+@twice.check("doubles the empty string")
+def _(fn):
+    if fn("") != "":
+        raise CheckFailed("the empty string should stay empty")
+
+register(twice)
+'''
+
+GOOD = "def zz_twice(text):\n    return text * 2"
+WRONG = "def zz_twice(text):\n    return text"
+
+
+def write_notebook(path: Path, *cells: str) -> Path:
+    nb = new_notebook(cells=[new_markdown_cell("# A submission")] + [new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def run_grader(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tcplessons", "grade", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=str(ROOT),
+    )
+
+
+def process_gone(pid: int, within: float = 5.0) -> bool:
+    """Whether process ``pid`` has ended (or is a zombie) within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)  # polling with a deadline, not ordering events
+    return False
+
+
+@pytest.fixture(scope="module")
+def checks_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("private_checks")
+    (folder / "zz_twice.py").write_text(PRIVATE_CHECKS)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, checks_dir):
+    """Grade a folder of awkward submissions once; return (result, json, csv rows, folder)."""
+    folder = tmp_path_factory.mktemp("submissions")
+    pids = tmp_path_factory.mktemp("pids")
+    write_notebook(folder / "a_good.ipynb", "import tcplessons", GOOD, 'check("zz_twice", zz_twice)')
+    write_notebook(folder / "b_wrong.ipynb", WRONG)
+    write_notebook(folder / "c_not_attempted.ipynb", "x = 1")
+    write_notebook(folder / "d_loop.ipynb", "while True:\n    pass", GOOD)
+    write_notebook(
+        folder / "e_hangs.ipynb",
+        "import socket\ndef zz_twice(text):\n    listener = socket.create_server(('127.0.0.1', 0))\n"
+        "    listener.accept()  # nobody ever calls",
+    )
+    write_notebook(folder / "f_sys_exit.ipynb", "import sys\nsys.exit()", GOOD)
+    write_notebook(folder / "g_os_exit.ipynb", GOOD, "import os\nos._exit(1)", "after = 1")
+    write_notebook(folder / "h_flood.ipynb", GOOD, "while True:\n    print('x' * 100000)")
+    write_notebook(
+        folder / "i_thread.ipynb",
+        f"import os, threading\nopen({str(pids / 'thread.pid')!r}, 'w').write(str(os.getpid()))\n"
+        "threading.Thread(target=threading.Event().wait).start()  # never ends, not a daemon",
+        GOOD,
+    )
+    (folder / "j_bad_json.ipynb").write_text('{"cells": [')
+    write_notebook(folder / "k_redefined.ipynb", GOOD, WRONG)
+    write_notebook(folder / "l_slow.ipynb", GOOD, *["import time\ntime.sleep(1.2)"] * 12, "def zz_twice(t):\n    return t")
+    (folder / ".ipynb_checkpoints").mkdir()
+    write_notebook(folder / ".ipynb_checkpoints" / "a_good-checkpoint.ipynb", GOOD)
+    gradebook = tmp_path_factory.mktemp("out") / "grades.csv"
+    started = time.monotonic()
+    result = run_grader(
+        str(folder), "--json", "--csv", str(gradebook), "--jobs", "2", "--timeout", BUDGET,
+        "--cell-timeout", CELL, "--checks", str(checks_dir), timeout=120,
+    )
+    elapsed = time.monotonic() - started
+    data = json.loads(result.stdout) if result.returncode == 0 else None
+    rows = list(csv.DictReader(gradebook.open())) if gradebook.exists() else []
+    return {"result": result, "json": data, "csv": rows, "elapsed": elapsed, "pids": pids}
+
+
+def exercise(batch, notebook: str, exercise_id: str = "zz_twice") -> dict:
+    for sub in batch["json"]["submissions"]:
+        if Path(sub["notebook"]).name == notebook:
+            return next(e for e in sub["exercises"] if e["id"] == exercise_id)
+    raise AssertionError(f"{notebook} not in the report")
+
+
+def test_batch_completes_with_status_0_and_clean_json(batch):
+    result = batch["result"]
+    assert result.returncode == 0, result.stderr
+    assert batch["json"] is not None  # stdout is nothing but the JSON
+    names = [Path(s["notebook"]).name for s in batch["json"]["submissions"]]
+    assert names == sorted(names) and len(names) == 12  # sorted, checkpoints skipped
+    # The slow notebook uses its whole budget; the other eleven share the second job.
+    assert batch["elapsed"] < 2 * float(BUDGET) + 20
+
+
+def test_json_has_exactly_the_documented_shape(batch):
+    data = batch["json"]
+    assert set(data) == {"submissions"}
+    for sub in data["submissions"]:
+        assert set(sub) == {"notebook", "exercises"} and isinstance(sub["notebook"], str)
+        ids = [e["id"] for e in sub["exercises"]]
+        assert "zz_twice" in ids and len(ids) == len(set(ids))
+        for ex in sub["exercises"]:
+            assert set(ex) == {"id", "attempted", "passed", "score", "max_score", "checks"}
+            assert isinstance(ex["attempted"], bool) and isinstance(ex["passed"], bool)
+            assert ex["max_score"] == len(ex["checks"])
+            assert ex["score"] == sum(c["passed"] for c in ex["checks"])
+            for check in ex["checks"]:
+                assert set(check) == {"name", "passed", "message"}
+                assert isinstance(check["name"], str) and isinstance(check["message"], str)
+
+
+def test_correct_wrong_and_not_attempted(batch):
+    good = exercise(batch, "a_good.ipynb")
+    assert good["attempted"] and good["passed"] and (good["score"], good["max_score"]) == (2, 2)
+    wrong = exercise(batch, "b_wrong.ipynb")
+    assert wrong["attempted"] and not wrong["passed"] and wrong["score"] == 1
+    failed = [c for c in wrong["checks"] if not c["passed"]]
+    assert [c["name"] for c in failed] == ["doubles a word"]
+    assert "got: 'ab'" in failed[0]["message"] and "hint: repeat the text" in failed[0]["message"]
+    missing = exercise(batch, "c_not_attempted.ipynb")
+    assert not missing["attempted"] and not missing["passed"]
+    assert (missing["score"], missing["max_score"]) == (0, 2)
+    assert [c["message"] for c in missing["checks"]] == ["not attempted", "not attempted"]
+    # The course's own exercises are listed for every notebook, not attempted here.
+    sub = next(s for s in batch["json"]["submissions"] if s["notebook"].endswith("c_not_attempted.ipynb"))
+    assert all(not e["attempted"] and e["score"] == 0 for e in sub["exercises"])
+
+
+def test_last_definition_wins(batch):
+    redefined = exercise(batch, "k_redefined.ipynb")
+    assert redefined["attempted"] and redefined["score"] == 1
+
+
+def test_endless_loop_at_top_level_is_interrupted_and_the_run_goes_on(batch):
+    assert exercise(batch, "d_loop.ipynb")["passed"]  # defined after the loop
+    row = next(r for r in batch["csv"] if r["notebook"].endswith("d_loop.ipynb"))
+    assert re.search(r'cell 2 \("while True:"\) did not finish within 1.5 s', row["notes"])
+
+
+def test_a_check_that_hangs_fails_that_check_only(batch):
+    hangs = exercise(batch, "e_hangs.ipynb")
+    assert hangs["attempted"] and hangs["score"] == 0
+    for check in hangs["checks"]:
+        assert "did not finish within 1.5 s" in check["message"]
+    assert exercise(batch, "f_sys_exit.ipynb")["passed"]  # graded by the other job meanwhile
+
+
+def test_sys_exit_and_os_exit_cost_only_their_cell(batch):
+    assert exercise(batch, "f_sys_exit.ipynb")["passed"]
+    assert exercise(batch, "g_os_exit.ipynb")["passed"]
+    row = next(r for r in batch["csv"] if r["notebook"].endswith("g_os_exit.ipynb"))
+    assert 'the kernel died while running cell 3 ("import os")' in row["notes"]
+
+
+def test_output_flood_and_left_over_thread(batch):
+    assert exercise(batch, "h_flood.ipynb")["passed"]
+    assert exercise(batch, "i_thread.ipynb")["passed"]
+    pid = int((batch["pids"] / "thread.pid").read_text())
+    assert process_gone(pid), "the kernel with a thread left running was not stopped"
+
+
+def test_unreadable_notebook_is_a_row_with_a_message(batch):
+    bad = exercise(batch, "j_bad_json.ipynb")
+    assert not bad["attempted"] and bad["score"] == 0 and bad["max_score"] == 2
+    assert bad["checks"][0]["message"].startswith("not attempted: could not read the notebook")
+
+
+def test_notebook_time_budget(batch):
+    slow = exercise(batch, "l_slow.ipynb")
+    # zz_twice was right when the time ran out; the wrong redefinition at the end never ran.
+    assert slow["attempted"] and slow["score"] == 0
+    assert all("ran out" in c["message"] for c in slow["checks"])
+
+
+def test_csv_gradebook(batch):
+    rows = batch["csv"]
+    assert len(rows) == 12
+    assert list(rows[0])[:2] == ["notebook", "zz_twice"] and list(rows[0])[-3:] == ["total", "out_of", "notes"]
+    good = next(r for r in rows if r["notebook"].endswith("a_good.ipynb"))
+    assert (good["zz_twice"], good["total"], good["out_of"]) == ("2", "2", "2")
+    missing = next(r for r in rows if r["notebook"].endswith("c_not_attempted.ipynb"))
+    assert missing["zz_twice"] == "0"
+
+
+def test_progress_goes_to_stderr_one_line_per_notebook(batch):
+    lines = batch["result"].stderr.splitlines()
+    done = [line for line in lines if re.match(r"\[\d+/12\] graded ", line)]
+    assert len(done) == 12 and done[-1].startswith("[12/12]")
+    assert "graded" not in batch["result"].stdout
+
+
+def test_table_and_private_checks(tmp_path, checks_dir):
+    write_notebook(tmp_path / "good.ipynb", GOOD)
+    write_notebook(tmp_path / "wrong.ipynb", WRONG)
+    write_notebook(tmp_path / "none.ipynb", "x = 1")
+    result = run_grader(str(tmp_path), "--jobs", "2", "--checks", str(checks_dir), "--timeout", BUDGET, "-q")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --quiet
+    lines = result.stdout.splitlines()
+    assert re.match(r"notebook\s+zz_twice\s+total$", lines[0])
+    assert re.search(r"good\.ipynb\s+2/2\s+2/2$", result.stdout, re.M)
+    assert re.search(r"wrong\.ipynb\s+1/2\s+1/2$", result.stdout, re.M)
+    assert re.search(r"none\.ipynb\s+-\s+0/2$", result.stdout, re.M)
+    assert "[FAIL] doubles a word" in result.stdout and "expected: 'abab'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["/no/such/folder"], "no such file or folder: /no/such/folder"),
+        (["EMPTY"], "no notebooks"),
+        (["NB", "--jobs", "0"], "must be at least 1"),
+        (["NB", "--timeout", "-1"], "must be more than 0"),
+        (["NB", "--checks", "/no/such/checks"], "--checks needs a folder"),
+        (["NB", "--checks", "BROKEN"], "failed to load"),
+        (["NB", "--csv", "/no/such/dir/grades.csv"], "cannot write the gradebook"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(tmp_path, args, reason):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "bad.py").write_text("raise RuntimeError('oops')\n")
+    nb = write_notebook(tmp_path / "nb.ipynb", "x = 1")
+    swap = {"EMPTY": str(tmp_path / "empty"), "NB": str(nb), "BROKEN": str(tmp_path / "broken")}
+    result = run_grader(*[swap.get(a, a) for a in args])
+    assert result.returncode == 2
+    assert reason in result.stderr
+    if "--jobs" not in args and "--timeout" not in args:  # argparse adds a usage line
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+
+
+def test_help_is_useful():
+    result = subprocess.run([sys.executable, "-m", "tcplessons", "grade", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for option in ("--json", "--csv", "--jobs", "--timeout", "--checks", "not attempted", "Exit status"):
+        assert option in result.stdout
+    top = subprocess.run([sys.executable, "-m", "tcplessons", "--help"], capture_output=True, text=True)
+    assert top.returncode == 0 and "grade" in top.stdout
+
+
+LESSON_01 = sorted((ROOT / "notebooks").glob("01-*.ipynb"))
+
+
+@pytest.mark.skipif(not LESSON_01, reason="notebooks/01-doorbell-listener.ipynb does not exist yet")
+def test_lesson_01_stub_is_attempted_and_fails(tmp_path):
+    result = run_grader(str(LESSON_01[0].relative_to(ROOT)), "--json", "-q", "--timeout", "60")
+    assert result.returncode == 0, result.stderr
+    (sub,) = json.loads(result.stdout)["submissions"]
+    doorbell = next(e for e in sub["exercises"] if e["id"] == "open_doorbell")
+    assert doorbell["attempted"] and not doorbell["passed"] and doorbell["score"] == 0
+    assert all(c["message"].startswith("not written yet") for c in doorbell["checks"])
+
+
+@pytest.mark.skipif(
+    not LESSON_01 or not (SOLUTIONS / "open_doorbell.py").exists(), reason="lesson 01 or its solution is missing"
+)
+def test_lesson_01_with_the_reference_solution_passes(tmp_path):
+    nb = nbformat.read(str(LESSON_01[0]), as_version=4)
+    for cell in nb.cells:
+        if "exercise" in cell.get("metadata", {}).get("tags", []):
+            cell.source = (SOLUTIONS / "open_doorbell.py").read_text()
+    target = tmp_path / LESSON_01[0].name
+    nbformat.write(nb, str(target))
+    result = run_grader(str(target), "--json", "-q", "--timeout", "60")
+    assert result.returncode == 0, result.stderr
+    (sub,) = json.loads(result.stdout)["submissions"]
+    doorbell = next(e for e in sub["exercises"] if e["id"] == "open_doorbell")
+    assert doorbell["passed"], textwrap.indent(json.dumps(doorbell, indent=1), "  ")
