@@ -325,14 +325,36 @@ def test_the_widgets_show_the_picture(servers):
 
 
 def test_the_widget_tree_embeds_as_html(servers, tmp_path):
-    from ipywidgets.embed import embed_minimal_html
+    from ipywidgets.embed import dependency_state, embed_minimal_html
 
     server = servers()
     board = Switchboard(server)
     board.ring()
     page = tmp_path / "board.html"
-    embed_minimal_html(page, views=[board], title="switchboard")
+    # Only this board's widgets (the default is every widget alive in the process).
+    embed_minimal_html(page, views=[board], state=dependency_state(board), title="switchboard")
     text = page.read_text(encoding="utf-8")
     assert "line 1: open, 0 bytes in, 0 bytes out" in text
     assert "Ring the doorbell" in text
     board.close()
+
+
+def test_a_flood_of_tiny_reads_is_counted_exactly_and_reaches_the_widgets(servers):
+    def one_byte_at_a_time(conn):
+        while conn.recv(1):
+            pass
+
+    server = servers(one_byte_at_a_time)
+    board = Switchboard(server)
+    with socket.create_connection(server.address, timeout=WAIT) as sock:
+        sock.sendall(b"x" * 3000)  # 3000 "received" events from the server's thread
+        server.log.wait_for("received", line=1, count=3000, timeout=WAIT)
+        # text() is exact at once; the widgets get byte counts at most every
+        # PUSH_EVERY seconds, and a timer writes the last one.
+        assert lines_of(board)[1:] == ["line 1: open, 3000 bytes in, 0 bytes out"]
+        timer = board._timer
+        if timer is not None:
+            timer.join(WAIT)
+        assert "line 1: open, 3000 bytes in, 0 bytes out" in board._row_texts[0].value
+    server.log.wait_for("closed", line=1, timeout=WAIT)
+    assert "line 1: caller hung up, 3000 bytes in, 0 bytes out" in board._row_texts[0].value

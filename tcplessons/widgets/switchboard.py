@@ -41,6 +41,9 @@ SHOWN_LINES = 20
 #: How long ring() waits for the server to answer a call it is ready to answer.
 RING_WAIT = 2.0
 
+#: At most how often byte counts are written into the widgets (see Switchboard._update).
+PUSH_EVERY = 0.05
+
 #: Seconds a call made by the board may block in a socket operation.
 CALL_TIMEOUT = 5.0
 
@@ -83,11 +86,13 @@ class _Picture:
         self.waiting: Optional[int] = None
         self.error: Optional[str] = None  # an error of the listener itself (line 0)
         self.lines: Dict[int, _Line] = {}
+        self.highest = 0  # the newest line's number
 
     def line(self, number: int) -> _Line:
         # A line we never saw connect (its events fell out of a full log) still counts.
         if number not in self.lines:
             self.lines[number] = _Line(number)
+            self.highest = max(self.highest, number)
         return self.lines[number]
 
     def apply(self, event: Event, server_stopping: bool = False) -> None:
@@ -102,6 +107,7 @@ class _Picture:
             self.error = type(event.error).__name__
         elif kind == "connected":
             self.lines[event.line] = _Line(event.line)
+            self.highest = max(self.highest, event.line)
         elif kind == "received":
             self.line(event.line).bytes_in += event.nbytes
         elif kind == "sent":
@@ -121,11 +127,12 @@ class _Picture:
                 line.state = "closed"
 
     def shown(self) -> List[_Line]:
-        numbers = sorted(self.lines)[-SHOWN_LINES:]
-        return [self.lines[n] for n in numbers]
+        """The newest lines, oldest first (the server numbers lines 1, 2, 3…)."""
+        first = max(1, self.highest - SHOWN_LINES + 1)
+        return [self.lines[n] for n in range(first, self.highest + 1) if n in self.lines]
 
     def hidden(self) -> int:
-        return max(0, len(self.lines) - SHOWN_LINES)
+        return len(self.lines) - len(self.shown())
 
     def doorbell_text(self) -> str:
         words = f"Doorbell {self.name!r} on {self.host}: "
@@ -169,6 +176,9 @@ class Switchboard(widgets.VBox):
         self._calls: List[socket.socket] = []  # the calls this board dialled itself
         self._closed = False
         self._unsubscribe: Optional[Callable[[], None]] = None
+        self._written: Dict[object, object] = {}  # what _render last wrote, per widget
+        self._pushed_at = 0.0  # time.monotonic() of the last write into the widgets
+        self._timer: Optional[threading.Timer] = None  # a pending late write, if any
         self._build_widgets()
 
         # Subscribe first, then replay what already happened, all under the lock: an
@@ -180,7 +190,7 @@ class Switchboard(widgets.VBox):
                 self._picture.apply(event)
             if self._picture.running:
                 self._picture.waiting = server.waiting()
-            self._render()
+            self._push()
         if not self._picture.running:
             self._hang_up_own_calls()
 
@@ -266,7 +276,10 @@ class Switchboard(widgets.VBox):
         """
         with self._lock:
             self._closed = True
-            self._render()
+            self._push()  # the last picture (a late write may be pending), buttons disabled
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
         self._stop_following()
         self._hang_up_own_calls()
 
@@ -278,23 +291,47 @@ class Switchboard(widgets.VBox):
     def _on_event(self, event: Event) -> None:
         """Called by the server's log, in a server thread, for every new event."""
         stopping = bool(getattr(self.server, "_stopping", False))
-        self._update(lambda picture: picture.apply(event, server_stopping=stopping))
+        # Byte counts may reach the browser a moment late; everything else at once.
+        soon = event.kind in ("received", "sent")
+        self._update(lambda picture: picture.apply(event, server_stopping=stopping), soon=soon)
         if event.kind == "stopped":
             self._stop_following()
             self._hang_up_own_calls()
         elif event.kind in ("connected", "closed"):
             self.refresh()  # a caller left the backlog, or a one-at-a-time server is free
 
-    def _update(self, change: Callable[[_Picture], None]) -> None:
+    def _update(self, change: Callable[[_Picture], None], soon: bool = False) -> None:
         """Apply ``change`` to the picture and copy the picture into the widgets.
 
-        Every change, from any thread, comes through here, one at a time.
+        Every change, from any thread, comes through here, one at a time.  The picture
+        (and so :meth:`text`) is always up to date.  With ``soon=True`` the widgets
+        are written at most every ``PUSH_EVERY`` seconds: a server reading one byte at
+        a time records an event per byte, and a message per byte would flood the
+        browser and slow the server down.  A timer writes the last change.
         """
         with self._lock:
             if self._closed:
                 return
             change(self._picture)
-            self._render()
+            waited = time.monotonic() - self._pushed_at
+            if not soon or waited >= PUSH_EVERY:
+                self._push()
+            elif self._timer is None:
+                self._timer = threading.Timer(PUSH_EVERY - waited, self._push_late)
+                self._timer.daemon = True
+                self._timer.name = f"tcplessons {self.server.name} switchboard"
+                self._timer.start()
+
+    def _push(self) -> None:
+        """Write the picture into the widgets now.  Caller holds the lock."""
+        self._pushed_at = time.monotonic()
+        self._render()
+
+    def _push_late(self) -> None:
+        with self._lock:
+            self._timer = None
+            if not self._closed:
+                self._push()
 
     # -- widgets (built in the main thread, updated only from _render) ---------------
 
@@ -310,7 +347,7 @@ class Switchboard(widgets.VBox):
 
         # A fixed pool of rows, made once: line n always uses row (n - 1) % SHOWN_LINES,
         # so a row's button keeps meaning the same line for as long as that line is shown.
-        row_layout = widgets.Layout(align_items="center")
+        row_layout = widgets.Layout(align_items="center", min_height="34px")
         text_layout = widgets.Layout(min_width="24em")
         button_layout = widgets.Layout(width="auto")
         self._row_texts: List[widgets.HTML] = []
@@ -335,33 +372,47 @@ class Switchboard(widgets.VBox):
         )
 
     def _render(self) -> None:
-        """Copy the picture into the widgets.  Caller holds the lock."""
+        """Copy the picture into the widgets.  Caller holds the lock.
+
+        Only what changed is written: each write is a message to the browser, and a
+        server receiving one byte at a time records an event per byte.
+        """
         picture = self._picture
         state = picture.doorbell_text()
-        name = html.escape(repr(picture.name))
-        rest = html.escape(state.split(": ", 1)[1])
-        self.doorbell.value = f"<b>Doorbell {name} on {html.escape(picture.host)}</b>: {rest}"
+        if self._written.get("doorbell") != state:
+            self._written["doorbell"] = state
+            name = html.escape(repr(picture.name))
+            rest = html.escape(state.split(": ", 1)[1])
+            self.doorbell.value = f"<b>Doorbell {name} on {html.escape(picture.host)}</b>: {rest}"
         live = picture.running and not self._closed
-        self.ring_button.disabled = not live
-        self.more.value = html.escape(picture.hidden_text()) if picture.hidden() else ""
+        self._set(self.ring_button, "disabled", not live)
+        self._set(self.more, "value", html.escape(picture.hidden_text()) if picture.hidden() else "")
 
         boxes = []
         for line in picture.shown():
             i = (line.number - 1) % SHOWN_LINES
             self._row_line[i] = line.number
-            colour = "#cf222e" if line.error else _COLOURS.get(line.state, "inherit")
-            self._row_texts[i].value = (
-                f'<code style="color:{colour}">{html.escape(line.text())}</code>'
-            )
-            button = self._row_buttons[i]
-            button.tooltip = f"Hang up line {line.number}"
-            button.disabled = not live
-            wanted = (self._row_texts[i], button) if line.state == "open" and live else (self._row_texts[i],)
-            if self._row_boxes[i].children != wanted:
-                self._row_boxes[i].children = wanted
-            boxes.append(self._row_boxes[i])
+            label, button, box = self._row_texts[i], self._row_buttons[i], self._row_boxes[i]
+            words = line.text()
+            if self._written.get(i) != words:
+                self._written[i] = words
+                colour = "#cf222e" if line.error else _COLOURS.get(line.state, "inherit")
+                label.value = f'<code style="color:{colour}">{html.escape(words)}</code>'
+            self._set(button, "tooltip", f"Hang up line {line.number}")
+            self._set(button, "disabled", not live)
+            wanted = (label, button) if line.state == "open" and live else (label,)
+            if box.children != wanted:
+                box.children = wanted
+            boxes.append(box)
         if tuple(boxes) != self.lines_box.children:
             self.lines_box.children = tuple(boxes)
+
+    def _set(self, widget: widgets.Widget, name: str, value) -> None:
+        """Set a widget's trait only if it changed since the last write (writes cost)."""
+        key = (id(widget), name)
+        if key not in self._written or self._written[key] != value:
+            self._written[key] = value
+            setattr(widget, name, value)
 
     def _ring_clicked(self, _button) -> None:
         # Runs in the kernel's main thread when the button is clicked in the browser.
