@@ -57,6 +57,13 @@ RETURN_HINT = (
 )
 
 
+CLOSED_TOO_SOON = "the caller's line was closed while handler was still using it"
+CLOSED_HINT = (
+    "don't close conn in the accept loop (no `with conn:` around starting the thread): "
+    "the thread running handler(conn) owns it, and may close it when handler returns"
+)
+
+
 class _StopServing(BaseException):
     """Raised by the check's listener once the check is over (not an OSError on purpose)."""
 
@@ -171,6 +178,7 @@ class _Harness:
     # -- the check's handler -----------------------------------------------------------
 
     def _handle(self, args, kwargs) -> None:
+        conn = None
         try:
             conn = self._inspect(args, kwargs)
             if conn is None:
@@ -178,7 +186,10 @@ class _Harness:
             try:
                 peer = conn.getpeername()[:2]
             except OSError:
-                self._problem("handler was given a socket that is not connected to any caller")
+                if conn.fileno() == -1:
+                    self._problem(CLOSED_TOO_SOON, CLOSED_HINT)
+                else:
+                    self._problem("handler was given a socket that is not connected to any caller")
                 return
             with self.changed:
                 self.peers.append(peer)
@@ -194,7 +205,10 @@ class _Harness:
                     self.exits += 1
                     self.changed.notify_all()
         except Exception as exc:  # the check's handler must never raise into learner code
-            self._problem(f"the check's handler failed: {type(exc).__name__}: {exc}")
+            if isinstance(exc, OSError) and conn is not None and conn.fileno() == -1:
+                self._problem(CLOSED_TOO_SOON, CLOSED_HINT)
+            else:
+                self._problem(f"the check's handler failed: {type(exc).__name__}: {exc}")
 
     def _inspect(self, args, kwargs) -> Optional[socket.socket]:
         """The connection handler was given, or None after recording what was wrong."""
@@ -370,7 +384,9 @@ def _right_line(fn):
                     hint=(
                         "give each thread the conn that accept() returned for that caller: "
                         "args=(conn,); a lambda that reads conn later may see the next caller's line"
-                    ),
+                    )
+                    if reply
+                    else CLOSED_HINT,
                 )
 
 
