@@ -358,3 +358,20 @@ def test_a_flood_of_tiny_reads_is_counted_exactly_and_reaches_the_widgets(server
         assert "line 1: open, 3000 bytes in, 0 bytes out" in board._row_texts[0].value
     server.log.wait_for("closed", line=1, timeout=WAIT)
     assert "line 1: caller hung up, 3000 bytes in, 0 bytes out" in board._row_texts[0].value
+
+
+def test_stopping_in_the_middle_of_a_flood_leaves_no_board_thread(servers):
+    def one_byte_at_a_time(conn):
+        while conn.recv(1):
+            pass
+
+    server = servers(one_byte_at_a_time)
+    board = Switchboard(server)
+    with socket.create_connection(server.address, timeout=WAIT) as sock:
+        sock.sendall(b"y" * 500)
+        server.log.wait_for("received", line=1, count=500, timeout=WAIT)
+        server.stop()
+    assert board._timer is None
+    assert not [t for t in threading.enumerate() if t.name.startswith(f"tcplessons {server.name}")]
+    assert lines_of(board)[1:] == ["line 1: closed, 500 bytes in, 0 bytes out"]
+    assert "line 1: closed, 500 bytes in, 0 bytes out" in board._row_texts[0].value

@@ -192,7 +192,7 @@ class Switchboard(widgets.VBox):
                 self._picture.waiting = server.waiting()
             self._push()
         if not self._picture.running:
-            self._hang_up_own_calls()
+            self._finish()
 
     # -- what a cell calls ----------------------------------------------------------
 
@@ -215,7 +215,10 @@ class Switchboard(widgets.VBox):
         sock = socket.create_connection(server.address, timeout=CALL_TIMEOUT)
         with self._lock:
             self._calls.append(sock)
-        if answers_now:
+            finished = self._closed or not self._picture.running
+        if finished:  # the server stopped while we dialled: hang up like the others
+            self._hang_up_own_calls()
+        elif answers_now:
             me = sock.getsockname()[:2]
 
             def is_this_call(event: Event) -> bool:
@@ -277,11 +280,7 @@ class Switchboard(widgets.VBox):
         with self._lock:
             self._closed = True
             self._push()  # the last picture (a late write may be pending), buttons disabled
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
-        self._stop_following()
-        self._hang_up_own_calls()
+        self._finish()
 
     def __repr__(self) -> str:  # constant: nbval compares it, and it must not change
         return f"<Switchboard for {self.server.name!r}>"
@@ -295,8 +294,7 @@ class Switchboard(widgets.VBox):
         soon = event.kind in ("received", "sent")
         self._update(lambda picture: picture.apply(event, server_stopping=stopping), soon=soon)
         if event.kind == "stopped":
-            self._stop_following()
-            self._hang_up_own_calls()
+            self._finish()
         elif event.kind in ("connected", "closed"):
             self.refresh()  # a caller left the backlog, or a one-at-a-time server is free
 
@@ -432,6 +430,17 @@ class Switchboard(widgets.VBox):
         return clicked
 
     # -- cleaning up ---------------------------------------------------------------
+
+    def _finish(self) -> None:
+        """The server stopped or the board closed: let go of everything the board holds."""
+        self._stop_following()
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()  # the last picture was already written
+            if timer is not threading.current_thread():
+                timer.join(1.0)  # the timer thread ends at once once cancelled
+        self._hang_up_own_calls()
 
     def _stop_following(self) -> None:
         unsubscribe, self._unsubscribe = self._unsubscribe, None
