@@ -44,11 +44,12 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from .servers import Server, start_server
 
+# LineBuffer and LineTooLong stay in this module (tcplessons.chat.LineBuffer): the
+# package's own line framing for lessons is tcplessons.framing.
+
 __all__ = [
     "ChatBot",
     "ChatClient",
-    "LineBuffer",
-    "LineTooLong",
     "Room",
     "clean_text",
     "start_bots",
