@@ -35,7 +35,8 @@ def build(source: Path, execute: bool = True, timeout: int = 120) -> Path:
         "kernelspec": KERNELSPEC,
         "language_info": {"name": "python"},
     }
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index:03d}"  # stable ids: a rebuild of an unchanged lesson is no diff
         # Keep only what a learner's notebook needs: tags.
         tags = cell.metadata.get("tags")
         cell.metadata = {"tags": tags} if tags else {}
