@@ -19,6 +19,7 @@ import socket
 from IPython.display import display
 
 from tcplessons import Switchboard, check, connect, start_echo_server, stop_all
+from tcplessons.exercises.tools import ShortRecvSocket
 
 # %% [markdown]
 # ## One doorbell, one line per caller
@@ -97,9 +98,31 @@ print(line_a.recv(1024))
 
 # %% [markdown]
 # On a real network it gets worse: a 1 MB message arrives in many pieces of
-# unpredictable sizes, and a short one can be split too. So one `recv()` is never "one
-# message". When you need exactly n bytes, you call `recv()` in a loop until you have
-# them. That is your first exercise.
+# unpredictable sizes, and even a short one can be split. On this computer, talking to
+# itself, that rarely happens — which is exactly why code that assumes "one `recv()` is
+# one message" seems to work until the day it doesn't.
+#
+# To see that day now, `ShortRecvSocket` wraps a real socket so that each `recv()`
+# returns at most 5 bytes, as a slow network might. (The exercise checks use the same
+# trick.) Many tutorials read a message with a single `recv(1024)`:
+
+# %%
+dan = socket.create_connection(doorbell.getsockname(), timeout=5)
+line_d, _ = doorbell.accept()
+slow_line = ShortRecvSocket.adopt(line_d, limit=5)  # slow_line now owns line_d's connection
+dan.sendall(b"Hello, this is one message")
+message = slow_line.recv(1024)  # the tutorial's "one recv() is one message"
+print(message)
+
+# %% [markdown]
+# Only the start of the message came out; the rest is still waiting in the socket.
+# When you need exactly n bytes, you call `recv()` in a loop until you have them. That
+# is your first exercise.
+
+# %%
+print(slow_line.recv(1024))
+dan.close()
+slow_line.close()
 
 # %% [markdown]
 # ## `b""` means the other side hung up
