@@ -258,15 +258,17 @@ _SNAPSHOT_JS = r"""
       .filter((o) => o.closest('.jp-Cell') === cell && !o.parentElement.closest('.jupyter-widgets'))
       .map((o) => ({
         mime: o.getAttribute('data-mime-type') || '',
-        text: (o.innerText || '').slice(0, 4000),
+        // textContent, not innerText: a cell scrolled out of view is not laid out
+        // (content-visibility), and innerText of such a cell is empty.
+        text: (o.textContent || '').slice(0, 4000),
         // A widget view replaces the output's content; it has no data-mime-type.
         widget: [...o.children].some((child) => child.classList.contains('jupyter-widgets')),
       }));
-    return {type, prompt: prompt ? prompt.innerText.trim() : '', outputs};
+    return {type, prompt: prompt ? prompt.textContent.trim() : '', outputs};
   });
   return {
     kernel: indicator ? (indicator.getAttribute('data-status') || '') : '',
-    status: (document.querySelector('.jp-StatusBar-Widget') || {}).innerText || '',
+    status: (document.querySelector('.jp-StatusBar-Widget') || {}).textContent || '',
     cells,
   };
 }

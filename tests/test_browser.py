@@ -233,7 +233,7 @@ browser_server.stop()"""
 
 
 def board_rows(board) -> list:
-    return [t.strip() for t in board.locator(".tcplessons-line").all_inner_texts()]
+    return [t.strip() for t in board.locator(".tcplessons-line").all_text_contents()]
 
 
 def wait_for_row(board, row: str, timeout: float = 10) -> None:
@@ -251,7 +251,7 @@ def check_switchboard(notebook: NotebookPage, stem: str):
     index = notebook.run_new_cell(SWITCHBOARD_CELL)
     board = notebook.cell(index).locator(".tcplessons-switchboard").first
     board.wait_for(timeout=10_000)
-    assert "listening" in board.inner_text()
+    assert "listening" in board.text_content()
 
     # The board dials the server itself: line 1 appears, open.
     board.get_by_role("button", name="Ring the doorbell").click()
@@ -278,7 +278,7 @@ def check_switchboard(notebook: NotebookPage, stem: str):
     last = notebook.run_new_cell(BOARD_TEXT_CELL)
     text = notebook.outputs_text(last)
     assert "line 1: closed" in text and "line 2: caller hung up, 5 bytes in, 5 bytes out" in text, text
-    wait_until("the board to say stopped", lambda: "stopped" in board.inner_text(), 10)
+    wait_until("the board to say stopped", lambda: "stopped" in board.text_content(), 10)
     assert not page.js_errors, page.js_errors
     return [path]
 
@@ -315,13 +315,13 @@ def check_chat_window(notebook: NotebookPage, stem: str):
     # The window shows what we said; the bot (a real TCP client) received it.
     wait_until(
         "the chat window to show the message",
-        lambda: "you: hello from the browser" in notebook.cell(index).inner_text(),
+        lambda: "you: hello from the browser" in notebook.cell(index).text_content(),
         10,
     )
     notebook.run_new_cell(BOT_REPLY_CELL)
     wait_until(
         "the bot's reply in the chat window",
-        lambda: "ada: hi, browser!" in notebook.cell(index).inner_text(),
+        lambda: "ada: hi, browser!" in notebook.cell(index).text_content(),
         10,
     )
     path = SCREENSHOTS / f"{stem}-chat.png"
