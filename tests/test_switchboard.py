@@ -146,6 +146,8 @@ def test_hang_up_from_the_server_side_shows_closed_not_caller(servers):
     assert sock.recv(1) == b""  # the caller hears the line go dead
     assert board.hang_up(1) is False  # not open any more
     assert board.hang_up(99) is False
+    board._row_buttons[0].click()  # a click that arrives after the line closed
+    assert board.status.value == "Line 1 is not open."
 
 
 def test_the_hang_up_button_hangs_up_its_own_line(servers):

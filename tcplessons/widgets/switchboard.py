@@ -87,6 +87,7 @@ class _Picture:
         self.error: Optional[str] = None  # an error of the listener itself (line 0)
         self.lines: Dict[int, _Line] = {}
         self.highest = 0  # the newest line's number
+        self.status = ""  # what the last button click said, if it went wrong
 
     def line(self, number: int) -> _Line:
         # A line we never saw connect (its events fell out of a full log) still counts.
@@ -385,6 +386,7 @@ class Switchboard(widgets.VBox):
         live = picture.running and not self._closed
         self._set(self.ring_button, "disabled", not live)
         self._set(self.more, "value", html.escape(picture.hidden_text()) if picture.hidden() else "")
+        self._set(self.status, "value", html.escape(picture.status))
 
         boxes = []
         for line in picture.shown():
@@ -417,17 +419,25 @@ class Switchboard(widgets.VBox):
         try:
             self.ring()
         except OSError as exc:
-            self.status.value = html.escape(f"Could not ring: {type(exc).__name__}: {exc}")
+            self._say(f"Could not ring: {type(exc).__name__}: {exc}")
         else:
-            self.status.value = ""
+            self._say("")
 
     def _hang_up_clicked(self, row: int) -> Callable[[widgets.Button], None]:
         def clicked(_button) -> None:
             number = self._row_line[row]
             if number and not self.hang_up(number):
-                self.status.value = html.escape(f"Line {number} is not open.")
+                self._say(f"Line {number} is not open.")
 
         return clicked
+
+    def _say(self, words: str) -> None:
+        """Show a short note beside the ring button (through the one locked path)."""
+
+        def note(picture: _Picture) -> None:
+            picture.status = words
+
+        self._update(note)
 
     # -- cleaning up ---------------------------------------------------------------
 
