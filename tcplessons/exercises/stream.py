@@ -243,8 +243,9 @@ def _exactly_no_overread(fn) -> None:
                 sent=show_bytes(head + rest),
                 got=f"left in the socket afterwards: {show_bytes(after)}",
                 expected=f"left in the socket afterwards: {show_bytes(rest)}",
-                hint="ask recv() for at most n - len(what you have) bytes: "
-                "what follows belongs to the next message",
+                hint="ask recv() for at most n - len(what you have) bytes: what follows "
+                "belongs to the next message (a buffered sock.makefile('rb') reads ahead "
+                "too: use buffering=0)",
             )
 
 
