@@ -252,9 +252,8 @@ fresh.close()
 # whatever it receives. It binds `127.0.0.1`, port 0, and is listening by the time the
 # call returns.
 #
-# The **Switchboard** below shows its doorbell and one row per call (a "line"). Click
-# "Ring the doorbell" to call it yourself, and "Hang up" to end a line from the
-# server's side.
+# The **Switchboard** below shows its doorbell and one row per call (a "line"). It
+# follows the server live: run the next cells and watch it change.
 
 # %%
 echo = start_echo_server()
@@ -275,12 +274,18 @@ echo.log.wait_for("closed", line=1, timeout=5)
 print(board.text())
 
 # %% [markdown]
-# `board.ring()` does what the button does: it dials and keeps the line open.
+# `board.ring()` does what the board's "Ring the doorbell" button does: it dials and
+# keeps the line open.
 
 # %%
 kept = board.ring()
 echo.log.wait_for("connected", line=2, timeout=5)
 print(board.text())
+
+# %% [markdown]
+# Your turn: click "Ring the doorbell" on the board above a few times, then "Hang up"
+# on one of the lines. The rows change as the server answers and hangs up. (Clicking
+# changes only the picture; the cells below do not depend on it.)
 
 # %% [markdown]
 # ## The backlog: callers waiting in line

@@ -235,6 +235,9 @@ print(board.text())
 # That is how a client says "that was my whole request, now answer me" — the
 # `recv_all()` exercise below reads exactly such an answer.
 #
+# (The board has buttons too: "Ring the doorbell" dials the echo server and keeps the
+# line open; "Hang up" ends a line from the server's side. Try them whenever you like.)
+#
 # `close()` is different: after it, the socket is gone and even reading fails.
 
 # %%
