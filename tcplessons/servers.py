@@ -54,6 +54,9 @@ class TrackedSocket(socket.socket):
     def _track(self, log: EventLog, line: int, peer) -> "TrackedSocket":
         self._log, self._line, self._peer = log, line, peer
         self._closed_logged = False
+        # Set when the server itself shut the line down (hang_up(), stop()): then the
+        # b"" that recv() returns is our own doing, not the caller hanging up.
+        self._hung_up_here = False
         return self
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
@@ -87,7 +90,7 @@ class TrackedSocket(socket.socket):
     def _note_received(self, data: bytes, n: int) -> None:
         if n:
             self._log.record("received", self._line, nbytes=n, data=data)
-        else:
+        elif not self._hung_up_here:
             self._log.record("hung up", self._line)
 
 
@@ -168,6 +171,7 @@ class Server:
             line = self._lines.get(number)
         if line is None:
             return False
+        line.sock._hung_up_here = True
         try:
             line.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -251,9 +255,11 @@ class Server:
             if not (self._stopping and isinstance(exc, OSError)):
                 self.log.record("error", line.number, error=exc)
         finally:
-            line.sock.close()
+            # Forget the line before closing it, so hang_up(n) never answers True for a
+            # line whose "closed" event is already in the log.
             with self._lock:
                 self._lines.pop(line.number, None)
+            line.sock.close()
 
     # -- stopping ------------------------------------------------------------------------
 
@@ -278,6 +284,7 @@ class Server:
             pass
         # shutdown() wakes a handler blocked in recv() (it gets b"") or in send().
         for line in lines:
+            line.sock._hung_up_here = True
             try:
                 line.sock.shutdown(socket.SHUT_RDWR)
             except OSError:

@@ -195,6 +195,8 @@ def test_hang_up_from_the_server_side():
             assert sock.recv(1) == b""
         server.log.wait_for("closed", line=1)
         assert server.hang_up(1) is False
+    # The server hung up, not the caller: the log must not blame the caller.
+    assert server.log.events("hung up") == []
 
 
 def test_stop_from_a_handler_thread_does_not_deadlock():

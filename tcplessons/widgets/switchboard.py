@@ -68,7 +68,6 @@ class _Line:
     bytes_in: int = 0
     bytes_out: int = 0
     error: Optional[str] = None  # the exception's type name, if the handler failed
-    hung_up_here: bool = False  # the server side hung up (board.hang_up or stop())
 
     def text(self) -> str:
         words = f"line {self.number}: {self.state}, {_bytes(self.bytes_in)} in, {_bytes(self.bytes_out)} out"
@@ -96,7 +95,7 @@ class _Picture:
             self.highest = max(self.highest, number)
         return self.lines[number]
 
-    def apply(self, event: Event, server_stopping: bool = False) -> None:
+    def apply(self, event: Event) -> None:
         """Change the picture for one event from the server's log."""
         kind = event.kind
         if kind == "listening":
@@ -114,11 +113,10 @@ class _Picture:
         elif kind == "sent":
             self.line(event.line).bytes_out += event.nbytes
         elif kind == "hung up":
+            # The log says "hung up" only when the caller did it, never for a line the
+            # server shut down itself (a Hang up click, or stop()).
             line = self.line(event.line)
-            # recv() returns b"" both when the caller hangs up and when the server shut
-            # the line down itself (a Hang up click, or stop()); only the first is the
-            # caller's doing.
-            if not (line.hung_up_here or server_stopping) and line.state == "open":
+            if line.state == "open":
                 line.state = "caller hung up"
         elif kind == "error":
             self.line(event.line).error = type(event.error).__name__
@@ -244,20 +242,7 @@ class Switchboard(widgets.VBox):
             if line is not None and line.state == "closed":
                 return False  # the server already closed it (its bookkeeping may lag)
 
-        def mark(picture: _Picture) -> None:
-            if number in picture.lines:
-                picture.lines[number].hung_up_here = True
-
-        self._update(mark)  # before hanging up, so the "hung up" event finds the mark
-        done = self.server.hang_up(number)
-        if not done:
-
-            def unmark(picture: _Picture) -> None:
-                if number in picture.lines:
-                    picture.lines[number].hung_up_here = False
-
-            self._update(unmark)
-        return done
+        return self.server.hang_up(number)
 
     def refresh(self) -> None:
         """Re-read how many callers wait in the backlog (it changes without an event)."""
@@ -290,10 +275,9 @@ class Switchboard(widgets.VBox):
 
     def _on_event(self, event: Event) -> None:
         """Called by the server's log, in a server thread, for every new event."""
-        stopping = bool(getattr(self.server, "_stopping", False))
         # Byte counts may reach the browser a moment late; everything else at once.
         soon = event.kind in ("received", "sent")
-        self._update(lambda picture: picture.apply(event, server_stopping=stopping), soon=soon)
+        self._update(lambda picture: picture.apply(event), soon=soon)
         if event.kind == "stopped":
             self._finish()
         elif event.kind in ("connected", "closed"):
