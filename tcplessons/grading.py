@@ -46,7 +46,7 @@ DEFAULT_TIMEOUT = 120.0
 #: Default seconds for one cell or one check (capped at a quarter of the notebook's time).
 DEFAULT_CELL_TIMEOUT = 30.0
 #: Seconds the worker gets beyond the notebook's time to tidy up before it is killed.
-KILL_GRACE = 5.0
+KILL_GRACE = 3.0
 #: Characters of a worker's stderr kept to explain a grader fault.
 STDERR_KEPT = 4000
 

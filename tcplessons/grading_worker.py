@@ -165,6 +165,10 @@ class Worker:
         for i in self.code_cells:
             if CHECK_CELL.match(nb.cells[i].source):
                 self.skip[i] = ""  # silently: the grader runs those checks itself
+        # Saved now, so the grader can explain a missing exercise even if it kills us.
+        self.state["definitions"] = {e: self.source_defines(e) for e in self.catalogue}
+        self.state["labels"] = {str(i): cell_label(i, nb.cells[i].source) for i in self.code_cells}
+        self.save()
         return True
 
     def copy_folder(self) -> Path:
@@ -465,8 +469,6 @@ class Worker:
             await self.stop_kernel()
             self.state["errors"] = {str(k): v for k, v in self.errors.items()}
             self.state["skipped"] = {str(k): v for k, v in self.skip.items() if v}
-            self.state["definitions"] = {e: self.source_defines(e) for e in self.catalogue}
-            self.state["labels"] = {str(i): cell_label(i, self.nb.cells[i].source) for i in self.code_cells}
             self.state["ran"] = sorted(self.ran | set(i for i, v in self.skip.items() if v))
             if self.workdir is not None:
                 shutil.rmtree(self.workdir.parent, ignore_errors=True)

@@ -117,7 +117,6 @@ def batch(tmp_path_factory, checks_dir):
     )
     (folder / "j_bad_json.ipynb").write_text('{"cells": [')
     write_notebook(folder / "k_redefined.ipynb", GOOD, WRONG)
-    write_notebook(folder / "l_slow.ipynb", GOOD, *["import time\ntime.sleep(1.2)"] * 12, "def zz_twice(t):\n    return t")
     (folder / ".ipynb_checkpoints").mkdir()
     write_notebook(folder / ".ipynb_checkpoints" / "a_good-checkpoint.ipynb", GOOD)
     gradebook = tmp_path_factory.mktemp("out") / "grades.csv"
@@ -144,9 +143,8 @@ def test_batch_completes_with_status_0_and_clean_json(batch):
     assert result.returncode == 0, result.stderr
     assert batch["json"] is not None  # stdout is nothing but the JSON
     names = [Path(s["notebook"]).name for s in batch["json"]["submissions"]]
-    assert names == sorted(names) and len(names) == 12  # sorted, checkpoints skipped
-    # The slow notebook uses its whole budget; the other eleven share the second job.
-    assert batch["elapsed"] < 2 * float(BUDGET) + 20
+    assert names == sorted(names) and len(names) == 11  # sorted, checkpoints skipped
+    assert batch["elapsed"] < 2 * float(BUDGET) + 30  # bounded, even on busy cores
 
 
 def test_json_has_exactly_the_documented_shape(batch):
@@ -222,16 +220,9 @@ def test_unreadable_notebook_is_a_row_with_a_message(batch):
     assert bad["checks"][0]["message"].startswith("not attempted: could not read the notebook")
 
 
-def test_notebook_time_budget(batch):
-    slow = exercise(batch, "l_slow.ipynb")
-    # zz_twice was right when the time ran out; the wrong redefinition at the end never ran.
-    assert slow["attempted"] and slow["score"] == 0
-    assert all("ran out" in c["message"] for c in slow["checks"])
-
-
 def test_csv_gradebook(batch):
     rows = batch["csv"]
-    assert len(rows) == 12
+    assert len(rows) == 11
     assert list(rows[0])[:2] == ["notebook", "zz_twice"] and list(rows[0])[-3:] == ["total", "out_of", "notes"]
     good = next(r for r in rows if r["notebook"].endswith("a_good.ipynb"))
     assert (good["zz_twice"], good["total"], good["out_of"]) == ("2", "2", "2")
@@ -241,24 +232,33 @@ def test_csv_gradebook(batch):
 
 def test_progress_goes_to_stderr_one_line_per_notebook(batch):
     lines = batch["result"].stderr.splitlines()
-    done = [line for line in lines if re.match(r"\[\d+/12\] graded ", line)]
-    assert len(done) == 12 and done[-1].startswith("[12/12]")
+    done = [line for line in lines if re.match(r"\[\d+/11\] graded ", line)]
+    assert len(done) == 11 and done[-1].startswith("[11/11]")
     assert "graded" not in batch["result"].stdout
 
 
-def test_table_and_private_checks(tmp_path, checks_dir):
-    write_notebook(tmp_path / "good.ipynb", GOOD)
-    write_notebook(tmp_path / "wrong.ipynb", WRONG)
+def test_table_and_the_time_budget_of_a_notebook(tmp_path, checks_dir):
     write_notebook(tmp_path / "none.ipynb", "x = 1")
-    result = run_grader(str(tmp_path), "--jobs", "2", "--checks", str(checks_dir), "--timeout", BUDGET, "-q")
+    write_notebook(tmp_path / "slow.ipynb", GOOD, *["import time\ntime.sleep(1)"] * 8, WRONG)
+    write_notebook(tmp_path / "wrong.ipynb", WRONG)
+    # Freezing the grader's worker: only the hard limit (kill the process group) ends it.
+    write_notebook(tmp_path / "freeze.ipynb", GOOD, "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)")
+    result = run_grader(
+        str(tmp_path), "--jobs", "2", "--checks", str(checks_dir), "--timeout", "6", "--cell-timeout", CELL, "-q"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # --quiet
-    lines = result.stdout.splitlines()
-    assert re.match(r"notebook\s+zz_twice\s+total$", lines[0])
-    assert re.search(r"good\.ipynb\s+2/2\s+2/2$", result.stdout, re.M)
-    assert re.search(r"wrong\.ipynb\s+1/2\s+1/2$", result.stdout, re.M)
-    assert re.search(r"none\.ipynb\s+-\s+0/2$", result.stdout, re.M)
-    assert "[FAIL] doubles a word" in result.stdout and "expected: 'abab'" in result.stdout
+    out = result.stdout
+    assert re.match(r"notebook\s+zz_twice\s+total\n", out)
+    assert re.search(r"none\.ipynb\s+-\s+0/2$", out, re.M)
+    assert re.search(r"wrong\.ipynb\s+1/2\s+1/2$", out, re.M)
+    assert "[FAIL] doubles a word" in out and "expected: 'abab'" in out
+    # slow.ipynb ran out of time in its sleeps: zz_twice was defined but never checked,
+    # and the wrong redefinition at the end never ran.
+    assert re.search(r"slow\.ipynb\s+0/2\s+0/2$", out, re.M)
+    assert "not checked: the time for this notebook (6 s) ran out" in out
+    assert re.search(r"freeze\.ipynb\s+0/2\s+0/2$", out, re.M)
+    assert 'not checked: grading this notebook was stopped after 6 s (while running cell 3 ("import os, signal"))' in out
 
 
 @pytest.mark.parametrize(
@@ -300,27 +300,24 @@ LESSON_01 = sorted((ROOT / "notebooks").glob("01-*.ipynb"))
 
 
 @pytest.mark.skipif(not LESSON_01, reason="notebooks/01-doorbell-listener.ipynb does not exist yet")
-def test_lesson_01_stub_is_attempted_and_fails(tmp_path):
-    result = run_grader(str(LESSON_01[0].relative_to(ROOT)), "--json", "-q", "--timeout", "60")
+def test_lesson_01_stub_fails_and_the_reference_solution_passes(tmp_path):
+    stub = str(LESSON_01[0].relative_to(ROOT))
+    paths = [stub]
+    solution = SOLUTIONS / "open_doorbell.py"
+    if solution.exists():  # the same notebook with the exercise cell solved
+        nb = nbformat.read(str(LESSON_01[0]), as_version=4)
+        for cell in nb.cells:
+            if "exercise" in cell.get("metadata", {}).get("tags", []):
+                cell.source = solution.read_text()
+        nbformat.write(nb, str(tmp_path / LESSON_01[0].name))
+        paths.append(str(tmp_path / LESSON_01[0].name))
+    result = run_grader(*paths, "--json", "-q", "--jobs", "2", "--timeout", "60")
     assert result.returncode == 0, result.stderr
-    (sub,) = json.loads(result.stdout)["submissions"]
-    doorbell = next(e for e in sub["exercises"] if e["id"] == "open_doorbell")
+    subs = json.loads(result.stdout)["submissions"]
+    doorbell = next(e for e in subs[0]["exercises"] if e["id"] == "open_doorbell")
+    assert subs[0]["notebook"] == stub
     assert doorbell["attempted"] and not doorbell["passed"] and doorbell["score"] == 0
     assert all(c["message"].startswith("not written yet") for c in doorbell["checks"])
-
-
-@pytest.mark.skipif(
-    not LESSON_01 or not (SOLUTIONS / "open_doorbell.py").exists(), reason="lesson 01 or its solution is missing"
-)
-def test_lesson_01_with_the_reference_solution_passes(tmp_path):
-    nb = nbformat.read(str(LESSON_01[0]), as_version=4)
-    for cell in nb.cells:
-        if "exercise" in cell.get("metadata", {}).get("tags", []):
-            cell.source = (SOLUTIONS / "open_doorbell.py").read_text()
-    target = tmp_path / LESSON_01[0].name
-    nbformat.write(nb, str(target))
-    result = run_grader(str(target), "--json", "-q", "--timeout", "60")
-    assert result.returncode == 0, result.stderr
-    (sub,) = json.loads(result.stdout)["submissions"]
-    doorbell = next(e for e in sub["exercises"] if e["id"] == "open_doorbell")
-    assert doorbell["passed"], textwrap.indent(json.dumps(doorbell, indent=1), "  ")
+    if len(subs) == 2:
+        solved = next(e for e in subs[1]["exercises"] if e["id"] == "open_doorbell")
+        assert solved["passed"], textwrap.indent(json.dumps(solved, indent=1), "  ")
