@@ -31,8 +31,9 @@ from typing import Callable, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The course's JupyterLab settings (installed into ``{sys.prefix}/share/jupyter/lab/
-#: settings/overrides.d/`` so a learner's ``jupyter lab`` gets them too).
+#: The course's JupyterLab settings.  ``jupyter-config/`` is a tiny package of data files
+#: that ``pip install -r requirements.txt`` installs into ``{sys.prefix}/share/jupyter/
+#: lab/settings/overrides.d/``, where a learner's ``jupyter lab`` reads them.
 COURSE_SETTINGS = ROOT / "jupyter-config" / "lab" / "settings" / "overrides.d" / "tcplessons.json"
 
 CHROMIUM = "/usr/bin/chromium"
