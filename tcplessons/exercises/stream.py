@@ -7,7 +7,7 @@ on 127.0.0.1 and write to the other end:
 - small messages are written first and waited for, then read through a
   :class:`~tcplessons.exercises.tools.ShortRecvSocket` whose ``recv`` returns only 1, 5
   or 4096 bytes at a time — the way a busy network would split them, but every time;
-- large payloads (1 MB, 4 MB) stream in from a background thread in 4096-byte pieces;
+- large payloads (1 MB, 2 MB) stream in from a background thread in 4096-byte pieces;
 - every message holds bytes that are not UTF-8, so decoding them is caught too.
 """
 
@@ -35,8 +35,15 @@ __all__ = ["recv_all", "recv_exactly"]
 
 #: Seconds the learner's function may take on an ordinary check.
 CALL_TIMEOUT = 3.0
-#: Seconds to wait for EOFError: a correct answer takes milliseconds, a loop on b"" forever.
+#: Seconds to wait where everything was sent (and the caller hung up) before the call:
+#: a correct answer takes milliseconds, a loop that ignores b"" takes forever.
 EOF_TIMEOUT = 1.0
+#: Seconds for recv_all's large payload.  Generous on purpose: ``data += chunk`` in a
+#: loop is correct but copies a lot, and the machine may be busy.
+LARGE_TIMEOUT = 6.0
+#: recv_all's large payload: bigger than the operating system's socket buffers, so it
+#: really streams in while the learner's code reads.
+LARGE_ALL = 2 * 1024 * 1024
 
 recv_exactly = Exercise(
     "recv_exactly",
@@ -53,6 +60,10 @@ recv_all = Exercise(
 STREAM_HINT = (
     "recv(n) returns *up to* n bytes — TCP is a stream, not a list of messages; "
     "keep calling recv() until you have everything"
+)
+HANG_UP_HINT = (
+    "the caller has hung up, so recv() returns b'' from now on: "
+    "stop reading when it does and return what you have"
 )
 BYTES_HINT = (
     "return the bytes exactly as they arrived; decode later, once you have a whole "
@@ -320,7 +331,7 @@ def _all_in_pieces(fn, size: int, piece: int) -> None:
     data = message(size)
     with _line(limit=piece) as (caller, sock):
         _preload(caller, sock, data, hang_up=True)
-        got = call_with_timeout(fn, sock, call="recv_all(sock)")
+        got = call_with_timeout(fn, sock, timeout=EOF_TIMEOUT, call="recv_all(sock)", hint=HANG_UP_HINT)
         _expect_bytes(got, data, "recv_all(sock)", hint=STREAM_HINT + " — until it returns b''")
 
 
@@ -328,7 +339,7 @@ def _all_in_pieces(fn, size: int, piece: int) -> None:
 def _all_nothing(fn) -> None:
     with _line() as (caller, sock):
         _preload(caller, sock, b"", hang_up=True)
-        got = call_with_timeout(fn, sock, call="recv_all(sock)")
+        got = call_with_timeout(fn, sock, timeout=EOF_TIMEOUT, call="recv_all(sock)", hint=HANG_UP_HINT)
         _expect_bytes(got, b"", "recv_all(sock)")
 
 
@@ -337,7 +348,7 @@ def _all_short(fn) -> None:
     data = b"\x00hello\xff\xfe!\n"
     with _line() as (caller, sock):
         _preload(caller, sock, data, hang_up=True)
-        got = call_with_timeout(fn, sock, call="recv_all(sock)")
+        got = call_with_timeout(fn, sock, timeout=EOF_TIMEOUT, call="recv_all(sock)", hint=HANG_UP_HINT)
         _expect_bytes(got, data, "recv_all(sock)")
 
 
@@ -351,17 +362,18 @@ def _all_fives(fn) -> None:
     _all_in_pieces(fn, 1000, 5)
 
 
-@recv_all.check("reads 4 MB sent in pieces of 4096 bytes")
+@recv_all.check("reads 2 MB sent in pieces of 4096 bytes")
 def _all_large(fn) -> None:
-    size = 4 * 1024 * 1024
+    size = LARGE_ALL
     data = message(size)
     with _line(limit=4096, steady=True) as (caller, sock):
         sender = send_in_chunks(caller, data, 4096, hang_up=True)
         got = call_with_timeout(
             fn,
             sock,
+            timeout=LARGE_TIMEOUT,
             call="recv_all(sock)",
-            hint="keep reading until recv() returns b'' — the caller hangs up after the last piece",
+            hint=HANG_UP_HINT,
         )
         _expect_bytes(got, data, "recv_all(sock)", hint=STREAM_HINT + " — until it returns b''")
     _join(sender)
