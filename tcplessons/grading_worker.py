@@ -60,12 +60,16 @@ COPY_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".git"
 COPY_LIMIT = 50 * 1024 * 1024
 
 
-class OutOfTime(Exception):
+class Stop(Exception):
+    """Grading of this notebook stops here; ``str(exc)`` says why, for every unchecked check."""
+
+
+class OutOfTime(Stop):
     """The notebook's whole time budget is spent."""
 
 
-class GiveUp(Exception):
-    """The kernel had to be rebuilt too many times."""
+class GiveUp(Stop):
+    """The kernel had to be rebuilt too many times, or the notebook cannot be checked."""
 
 
 def cell_label(index: int, source: str) -> str:
@@ -275,7 +279,7 @@ class Worker:
         await self.stop_kernel()
         self.restarts += 1
         if self.restarts > MAX_RESTARTS:
-            raise GiveUp(why)
+            raise GiveUp(f"the kernel had to be restarted too often (last: {why})")
         self.errors.clear()
         self.ran.clear()
         await self.start_kernel()
@@ -396,9 +400,12 @@ class Worker:
             "_kernel_inventory", self.job.get("checks_dir") or "", self.job["package_dir"], sorted(self.catalogue)
         )
         if how != "ok" or answer is None:
-            raise RuntimeError("the grader's helper did not run in this notebook's kernel")
+            raise GiveUp(
+                "the grader's checking code could not run in this notebook's kernel"
+                " (does the notebook's folder hold a module named tcplessons?)"
+            )
         if answer.get("error"):
-            raise KernelRefused(answer["error"])
+            raise GiveUp(answer["error"])
         return answer["defined"]
 
     def source_defines(self, name: str) -> List[int]:
@@ -443,7 +450,7 @@ class Worker:
             await self.run_cells()
             defined = await self.inventory()
             if exercise_id not in defined:
-                raise RuntimeError(f"{exercise_id} is no longer defined after the kernel was restarted")
+                raise GiveUp(f"{exercise_id} was no longer defined once the kernel was restarted and the cells run again")
         return {"name": name, "passed": False, "message": message}
 
     # -- the whole job -------------------------------------------------------------
@@ -460,10 +467,8 @@ class Worker:
             where = self.state.get("current") or "the run"
             self.note(f"the time for this notebook ({_seconds(self.job['timeout'])}) ran out while running {where}")
             self.state["stopped"] = f"the time for this notebook ({_seconds(self.job['timeout'])}) ran out"
-        except GiveUp as exc:
-            self.note(f"the kernel had to be restarted too often; grading stopped after: {exc}")
-            self.state["stopped"] = "the kernel had to be restarted too often"
-        except KernelRefused as exc:
+        except Stop as exc:
+            self.note(f"grading stopped: {exc}")
             self.state["stopped"] = str(exc)
         finally:
             await self.stop_kernel()
@@ -472,10 +477,6 @@ class Worker:
             self.state["ran"] = sorted(self.ran | set(i for i, v in self.skip.items() if v))
             if self.workdir is not None:
                 shutil.rmtree(self.workdir.parent, ignore_errors=True)
-
-
-class KernelRefused(Exception):
-    """The kernel-side helper refused to grade (e.g. a different tcplessons was imported)."""
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -117,6 +117,13 @@ def batch(tmp_path_factory, checks_dir):
     )
     (folder / "j_bad_json.ipynb").write_text('{"cells": [')
     write_notebook(folder / "k_redefined.ipynb", GOOD, WRONG)
+    # A notebook whose kernel holds some other tcplessons (say, one in the learner's
+    # folder) is not checked with it.
+    write_notebook(
+        folder / "m_other_tcplessons.ipynb",
+        GOOD,
+        "import sys, types\nsys.modules['tcplessons'] = types.ModuleType('tcplessons')",
+    )
     (folder / ".ipynb_checkpoints").mkdir()
     write_notebook(folder / ".ipynb_checkpoints" / "a_good-checkpoint.ipynb", GOOD)
     gradebook = tmp_path_factory.mktemp("out") / "grades.csv"
@@ -143,7 +150,7 @@ def test_batch_completes_with_status_0_and_clean_json(batch):
     assert result.returncode == 0, result.stderr
     assert batch["json"] is not None  # stdout is nothing but the JSON
     names = [Path(s["notebook"]).name for s in batch["json"]["submissions"]]
-    assert names == sorted(names) and len(names) == 11  # sorted, checkpoints skipped
+    assert names == sorted(names) and len(names) == 12  # sorted, checkpoints skipped
     assert batch["elapsed"] < 2 * float(BUDGET) + 30  # bounded, even on busy cores
 
 
@@ -220,9 +227,15 @@ def test_unreadable_notebook_is_a_row_with_a_message(batch):
     assert bad["checks"][0]["message"].startswith("not attempted: could not read the notebook")
 
 
+def test_a_kernel_with_another_tcplessons_is_not_trusted(batch):
+    shadowed = exercise(batch, "m_other_tcplessons.ipynb")
+    assert shadowed["score"] == 0
+    assert all("could not run in this notebook's kernel" in c["message"] for c in shadowed["checks"])
+
+
 def test_csv_gradebook(batch):
     rows = batch["csv"]
-    assert len(rows) == 11
+    assert len(rows) == 12
     assert list(rows[0])[:2] == ["notebook", "zz_twice"] and list(rows[0])[-3:] == ["total", "out_of", "notes"]
     good = next(r for r in rows if r["notebook"].endswith("a_good.ipynb"))
     assert (good["zz_twice"], good["total"], good["out_of"]) == ("2", "2", "2")
@@ -232,8 +245,8 @@ def test_csv_gradebook(batch):
 
 def test_progress_goes_to_stderr_one_line_per_notebook(batch):
     lines = batch["result"].stderr.splitlines()
-    done = [line for line in lines if re.match(r"\[\d+/11\] graded ", line)]
-    assert len(done) == 11 and done[-1].startswith("[11/11]")
+    done = [line for line in lines if re.match(r"\[\d+/12\] graded ", line)]
+    assert len(done) == 12 and done[-1].startswith("[12/12]")
     assert "graded" not in batch["result"].stdout
 
 
