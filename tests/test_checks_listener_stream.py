@@ -6,6 +6,7 @@ recv_into, MSG_WAITALL, iter(..., b""), makefile), a whole exercise runs in well
 3 s, failure reports read the same on every run, and the checks leave no socket open.
 """
 
+import gc
 import os
 import socket
 import sys
@@ -178,12 +179,7 @@ def test_checks_close_every_socket_they_open(name):
     for source in candidates:
         obj, _ = load_definition(source, name)
         exercise.run(obj)
-    deadline = time.monotonic() + 2
-    while open_fds() > before and time.monotonic() < deadline:
-        import gc
-
-        gc.collect()  # a learner's socket dropped on the floor is closed by collection
-        time.sleep(0.01)
+    gc.collect()  # a socket a learner's code dropped on the floor is closed by collection
     assert open_fds() <= before
 
 
@@ -196,7 +192,7 @@ def test_failure_reports_read_the_same_every_run(name):
         first = str(get_exercise(name).run(obj))
         second = str(get_exercise(name).run(obj))
         assert first == second, path.name
-        assert "127.0.0.1:" not in first and " s\n" not in first
+        assert "127.0.0.1:" not in first and "Errno 9]" not in first
 
 
 def test_a_fixed_port_someone_else_holds_fails_with_the_port_hint():
