@@ -130,7 +130,7 @@ def _require_loopback(sock: socket.socket) -> None:
 
 def _ring(sock: socket.socket, which: str = "the doorbell") -> None:
     """Connect to ``sock`` as a caller; accept() on it must hand over that very call."""
-    port = sock.getsockname()[1]
+    host, port = sock.getsockname()[:2]
     if port == 0:
         raise CheckFailed(
             f"{which} has no address, so nobody can ring it",
@@ -138,9 +138,9 @@ def _ring(sock: socket.socket, which: str = "the doorbell") -> None:
             expected="bound to 127.0.0.1 and listening",
             hint="call sock.bind(('127.0.0.1', 0)) and then sock.listen()",
         )
-    # Ring through loopback, whatever the doorbell is bound to: this check is about
-    # listening; the loopback check is another one.
-    address = ("127.0.0.1", port)
+    # A doorbell on every interface ("0.0.0.0", "::") answers on loopback too: this check
+    # is about listening; the loopback check is another one.
+    address = ("127.0.0.1" if host == "0.0.0.0" else "::1" if host == "::" else host, port)
     try:
         caller = socket.create_connection(address, timeout=SOCKET_TIMEOUT)
     except ConnectionRefusedError:
