@@ -128,6 +128,7 @@ def _grade_one(
     job = {
         "notebook": str(notebook.resolve()),
         "state": str(state_path),
+        "scratch": str(workdir / f"nb{number}"),
         "timeout": timeout,
         "cell_timeout": cell_timeout,
         "checks_dir": str(Path(checks_dir).resolve()) if checks_dir else "",

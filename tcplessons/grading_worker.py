@@ -114,8 +114,8 @@ class Worker:
             "current": "",
             "kernel_pids": [],
             "notes": [],
-            "results": {},  # exercise id -> {"attempted": bool, "checks": [...]}
-            "defined": None,  # exercise ids the kernel holds a definition of
+            "results": {},  # exercise id -> {"attempted", "names" (of its checks), "checks" so far}
+            "defined": None,  # exercise ids the kernel holds a definition of, once known
             "error": "",
         }
         self.skip: Dict[int, str] = {}  # cell index -> why it is skipped after a restart
@@ -176,13 +176,23 @@ class Worker:
         return True
 
     def copy_folder(self) -> Path:
+        """Copy the notebook's folder (without other notebooks) to a scratch folder.
+
+        The scratch folder lies inside the grader's own temporary folder, so it is
+        removed at the end even if this process is killed.
+        """
         source = Path(self.job["notebook"]).resolve()
-        target = Path(tempfile.mkdtemp(prefix="tcplessons-grade-")) / "submission"
-        if _folder_size(source.parent, COPY_LIMIT) <= COPY_LIMIT:
+        scratch = Path(self.job.get("scratch") or tempfile.mkdtemp(prefix="tcplessons-grade-"))
+        target = scratch / "submission"
+        try:
+            if _folder_size(source.parent, COPY_LIMIT) > COPY_LIMIT:
+                raise OSError("the notebook's folder is too big to copy")
             shutil.copytree(source.parent, target, ignore=COPY_IGNORE, symlinks=True)
-        else:
+        except (OSError, shutil.Error) as exc:
+            shutil.rmtree(target, ignore_errors=True)
             target.mkdir(parents=True)
-            self.note("the notebook's folder is too big to copy; it ran alone in an empty folder")
+            reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else "some files could not be copied"
+            self.note(f"{reason}; the notebook ran alone in an empty folder")
         shutil.copy2(source, target / source.name)
         self.workdir = target
         return target
@@ -218,9 +228,17 @@ class Worker:
         env.setdefault("MPLBACKEND", "Agg")
         km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=CurrentPython())
         self.km = km
-        await km.start_kernel(
-            cwd=str(self.workdir), env=env, stdin=None, stdout=open(os.devnull, "wb"), stderr=open(os.devnull, "wb")
-        )
+        with open(os.devnull, "wb") as nowhere:
+            await km.start_kernel(
+                # IPython's history database is shared by every kernel of this user;
+                # parallel graders would fight over it, and nobody reads it.
+                extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                cwd=str(self.workdir),
+                env=env,
+                stdin=None,
+                stdout=nowhere,
+                stderr=nowhere,
+            )
         pid = getattr(km.provisioner, "pid", None)
         if pid:
             self.state["kernel_pids"].append(pid)
@@ -476,7 +494,7 @@ class Worker:
             self.state["skipped"] = {str(k): v for k, v in self.skip.items() if v}
             self.state["ran"] = sorted(self.ran | set(i for i, v in self.skip.items() if v))
             if self.workdir is not None:
-                shutil.rmtree(self.workdir.parent, ignore_errors=True)
+                shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
