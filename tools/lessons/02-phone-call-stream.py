@@ -64,6 +64,8 @@ line_a.send("Hi back!")
 # Two fixes: write a bytes literal, `b"Hi back!"`, or encode a string with
 # `.encode()` (UTF-8 by default). Watch the lengths: in UTF-8 one character can take
 # several bytes, so "how many characters" and "how many bytes" are different questions.
+# (Decoding each `recv()` on its own is only safe when the whole text has arrived —
+# lesson 04 shows what happens when a character is split between two reads.)
 
 # %%
 greeting = "Hi back, Zoë!"
@@ -71,7 +73,8 @@ data = greeting.encode()
 print(data)
 print(len(greeting), "characters became", len(data), "bytes")
 line_a.sendall(data)
-print(alice.recv(1024).decode())
+reply = alice.recv(1024)  # short, on one computer: all 14 bytes arrive together
+print(reply.decode())
 
 # %% [markdown]
 # ## `recv(n)` gives you *up to* n bytes
@@ -273,6 +276,9 @@ right.close()
 # - If the caller hangs up without sending anything, return `b""`.
 # - Collect the pieces in a list and join them at the end with `b"".join(pieces)`: it
 #   stays fast for many megabytes.
+#
+# The checks hang up at once, send a few bytes, deliver 1 or 5 bytes per `recv()`, and
+# stream 2 MB.
 
 # %% tags=["exercise"]
 def recv_all(sock):
