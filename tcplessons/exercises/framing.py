@@ -271,18 +271,20 @@ def _judge_wire(got: bytes, texts: List[str], *, short_send: bool = False) -> No
     sent = ", ".join(repr(t if len(t) < 30 else t[:30] + "…") for t in texts)
     first = texts[0].encode("utf-8")
     header = got[:4]
+    got_text = show_bytes(got)
     if len(header) == 4 and header == struct.pack("<I", len(first)) and len(first) > 0:
         what, hint = "the length prefix is little-endian", BIG_ENDIAN_HINT
     elif len(header) == 4 and struct.unpack(">I", header)[0] == len(texts[0]) != len(first):
         what, hint = f"the length prefix says {len(texts[0])} (characters), but {len(first)} bytes travel", BYTES_NOT_CHARS_HINT
     elif len(got) < len(expected) and expected.startswith(got):
-        what = f"only {len(got)} of {len(expected)} bytes arrived"
+        what = "only the first part of the message arrived"
+        got_text = "the first part of the bytes, then nothing more"
         hint = SENDALL_HINT if short_send else "send the 4-byte length and then every byte of the text"
     else:
         what, hint = "the bytes on the wire are not a 4-byte big-endian length followed by the UTF-8 text", (
             "build the message as struct.pack('>I', len(data)) + data, with data = text.encode('utf-8')"
         )
-    raise CheckFailed(what, sent=f"send_message(sock, …) with {sent}", got=show_bytes(got), expected=show_bytes(expected), hint=hint)
+    raise CheckFailed(what, sent=f"send_message(sock, …) with {sent}", got=got_text, expected=show_bytes(expected), hint=hint)
 
 
 @send_message.check("writes a 4-byte big-endian length, then the text as UTF-8")
@@ -370,6 +372,8 @@ def _receive(
 
 
 def _describe(result: Any) -> str:
+    if isinstance(result, UnicodeDecodeError):  # its position depends on where reads split
+        return "UnicodeDecodeError (a character was split between two reads)"
     if isinstance(result, BaseException):
         return f"{type(result).__name__}: {result}"
     text = repr(result)
@@ -382,6 +386,7 @@ def _expect_texts(results: List[Any], expected: List[str], sent: str, *, pieces:
         if got == want:
             continue
         nth = f"message {i + 1}" if len(expected) > 1 else "the message"
+        shown = _describe(got)
         if isinstance(got, EOFError) and i == 0 and not pieces:
             what, hint = (
                 f"recv_message raised EOFError although {nth} had arrived whole",
@@ -390,7 +395,8 @@ def _expect_texts(results: List[Any], expected: List[str], sent: str, *, pieces:
         elif isinstance(got, UnicodeDecodeError):
             what, hint = (
                 "recv_message raised UnicodeDecodeError",
-                "a character can be split across reads: join the N bytes first, then decode them once",
+                "a character can be split across reads: join the N bytes first, then decode them once "
+                "(and recv(n) may return fewer than n bytes: keep reading until you have n bytes)",
             )
         elif isinstance(got, BaseException) or got is None:
             if i > 0:
@@ -398,14 +404,15 @@ def _expect_texts(results: List[Any], expected: List[str], sent: str, *, pieces:
             else:
                 what, hint = f"recv_message failed on {nth}", PARTIAL_RECV_HINT
         elif isinstance(got, str) and want.startswith(got):
-            what, hint = f"recv_message returned only {len(got)} of {len(want)} characters of {nth}", PARTIAL_RECV_HINT
+            what, hint = f"recv_message returned only the start of {nth}", PARTIAL_RECV_HINT
+            shown = "the first part of the text only"
         elif isinstance(got, bytes):
             what, hint = "recv_message returned bytes, not text", "decode the N bytes with .decode('utf-8')"
         elif i > 0:
             what, hint = f"{nth} came out wrong: recv_message read past the end of message {i}", OVERREAD_HINT
         else:
             what, hint = f"recv_message returned something other than {nth}", PARTIAL_RECV_HINT
-        raise CheckFailed(what, sent=sent, got=_describe(got), expected=repr(want if len(want) < 60 else want[:60] + "…"), hint=hint)
+        raise CheckFailed(what, sent=sent, got=shown, expected=repr(want if len(want) < 60 else want[:60] + "…"), hint=hint)
 
 
 @recv_message.check("reads one message: a 4-byte big-endian length, then the UTF-8 text")
