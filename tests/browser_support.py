@@ -394,18 +394,20 @@ class NotebookPage:
 
         return wait_until("every cell to finish", done, timeout, every=0.2)
 
-    def wait_for_widgets(self, timeout: float = 20) -> List[Cell]:
-        """Wait until no widget output still says "Loading widget..."."""
+    def wait_for_widgets(self, timeout: float = 10) -> List[Cell]:
+        """Wait (at most ``timeout``) until no widget output says "Loading widget...".
+
+        Returns the cells either way: a widget still loading then is a finding to report.
+        """
 
         def loaded():
             cells = self.cells()
-            loading = [
-                i for i, c in enumerate(cells) for o in c.outputs if "Loading widget" in o.text
-            ]
-            assert not loading, f"widgets still loading in cells {loading}"
-            return cells
+            return cells if not any("Loading widget" in o.text for c in cells for o in c.outputs) else None
 
-        return wait_until("widgets to render", loaded, timeout)
+        try:
+            return wait_until("widgets to render", loaded, timeout)
+        except TimeoutError:
+            return self.cells()
 
     # -- adding cells, like a learner ---------------------------------------------------
 
