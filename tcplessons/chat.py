@@ -29,8 +29,9 @@ of the course's :class:`Room`.
 What the server protects the others from: control characters (escape sequences, bell,
 NUL) are removed and invalid UTF-8 becomes U+FFFD before anyone sees a line; a line over
 64 KiB gets an error line and its caller is hung up on (the server never holds more than
-one such line per caller); a member who vanishes or never reads is dropped and announced
-as left, after at most one send timeout.
+one such line per caller); a member who vanishes is dropped and announced as left, and
+so is one who never reads, once 256 KiB wait for it or a send to it makes no progress
+for the send timeout.  Neither delays what the others receive.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ import socket
 import struct
 import sys
 import threading
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from collections import deque
+from typing import Deque, Dict, List, Optional, Sequence, Tuple, Union
 
 from .servers import Server, start_server
 
@@ -64,8 +66,12 @@ MAX_NAME = 32
 NAME_TRIES = 5
 #: Seconds a send to one member may block before that member is dropped.
 SEND_TIMEOUT = 1.0
+#: Bytes that may wait for one member who is not reading before it is dropped.
+MAX_QUEUE = 256 * 1024
 
 WELCOME = "* welcome: type your name and press Enter"
+
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", None)
 
 
 # -- lines: bytes in, lines out (no sockets here) -----------------------------------------
@@ -147,23 +153,38 @@ def _check_name(name: str) -> Optional[str]:
 
 
 class _Member:
+    """One member: its socket, and what is still waiting to be sent to it."""
+
     def __init__(self, name: str, sock: socket.socket):
         self.name, self.sock = name, sock
-        self.lock = threading.Lock()  # one line at a time on this member's socket
+        self.lock = threading.Lock()  # guards everything below
+        self.backlog: Deque[bytes] = deque()  # lines the kernel could not take yet
+        self.queued = 0  # bytes in backlog
+        self.writer: Optional[threading.Thread] = None  # runs only while there is a backlog
         self.gone = False
 
 
 class Room:
     """The course's chat room: ``join``, ``leave`` and ``broadcast``, safe from any thread.
 
-    A member whose socket fails while being sent to (vanished, or so slow that a send
-    times out) is dropped: removed, its line shut down, and announced as left.  Nothing
-    raises to the caller.  Lesson 06 asks you to write the same thing as ``ChatRoom``.
+    Sending never waits for a slow member.  Each line is offered to every member's socket
+    without blocking; the kernel almost always takes all of it.  What a member's full
+    buffer cannot take waits in that member's own backlog, flushed by a writer thread that
+    exists only while there is a backlog.  A member whose backlog passes ``max_queue``
+    bytes (it is not reading), or whose socket fails (it vanished), is dropped: removed,
+    its line shut down, and announced as left.  Nothing raises to the caller.
+
+    Lesson 06 asks you to write a simpler room, ``ChatRoom``, that sends with sendall().
     """
 
-    def __init__(self):
-        self._lock = threading.Lock()  # guards _members; never held while sending
+    #: Seconds leave() waits for a member's writer thread to finish.
+    WRITER_JOIN = 5.0
+
+    def __init__(self, max_queue: int = MAX_QUEUE):
+        self.max_queue = max_queue
+        self._lock = threading.Lock()  # guards _members and _dropped; never held while sending
         self._members: Dict[str, _Member] = {}
+        self._dropped: Dict[str, _Member] = {}  # dropped, but leave() not called yet
 
     def names(self) -> List[str]:
         """Who is in the room, sorted."""
@@ -183,9 +204,16 @@ class Room:
     def leave(self, name: str) -> None:
         """Remove a member (its socket stays open) and send ``* NAME left`` to the rest.
 
-        Leaving twice does nothing the second time.
+        Leaving twice does nothing the second time.  Returns once the member's writer
+        thread, if it had one, has finished.
         """
-        self._remove(name, None)
+        member = self._remove(name, None)
+        with self._lock:
+            member = member or self._dropped.pop(name, None)
+        if member is not None:
+            writer = member.writer
+            if writer is not None and writer is not threading.current_thread():
+                writer.join(self.WRITER_JOIN)
 
     def broadcast(self, sender: str, text: str) -> None:
         """Send ``SENDER: TEXT`` to every member except the sender."""
@@ -193,39 +221,103 @@ class Room:
             others = [m for n, m in self._members.items() if n != sender]
         self._send(others, f"{sender}: {text}\n")
 
-    # Copy the members under the lock, send outside it: a slow member then delays only
-    # this one sending thread, and joins and leaves never wait for a send.
+    # Copy the members under the room's lock, send outside it: joins and leaves never
+    # wait for a send, and a member whose buffer is full never delays the others.
     def _send(self, members: Sequence[_Member], line: str) -> None:
         data = line.encode("utf-8")
-        failed = []
+        failed: List[_Member] = []
         for member in members:
             with member.lock:
                 if member.gone:
                     continue
+                if member.backlog:  # keep the order: after what is already waiting
+                    if member.queued + len(data) > self.max_queue:
+                        member.gone = True  # it is not reading: give up on it
+                        failed.append(member)
+                    else:
+                        member.backlog.append(data)
+                        member.queued += len(data)
+                    continue
                 try:
-                    member.sock.sendall(data)
-                except OSError:  # reset, closed, or the send timed out: drop it
+                    sent = _offer(member.sock, data)
+                except OSError:  # reset or closed: it vanished
                     member.gone = True
                     failed.append(member)
+                    continue
+                if sent < len(data):
+                    rest = data[sent:]
+                    member.backlog.append(rest)
+                    member.queued += len(rest)
+                    if member.writer is None:
+                        member.writer = threading.Thread(
+                            target=self._write,
+                            args=(member,),
+                            name=f"tcplessons chat writer {member.name}",
+                            daemon=True,
+                        )
+                        member.writer.start()
         for member in failed:
-            try:
-                member.sock.shutdown(socket.SHUT_RDWR)  # so its reader thread ends too
-            except OSError:
-                pass
-            self._remove(member.name, member)
+            self._drop(member)
 
-    def _remove(self, name: str, member: Optional[_Member]) -> None:
+    def _write(self, member: _Member) -> None:
+        """Flush one member's backlog, then end (a writer thread's whole life)."""
+        while True:  # ends when the backlog is empty or the member is gone
+            with member.lock:
+                if member.gone or not member.backlog:
+                    member.backlog.clear()
+                    member.queued = 0
+                    if not member.gone:
+                        member.writer = None  # the next backlog starts a new writer
+                    return
+                data = member.backlog[0]
+            try:
+                # Blocks until the member reads (or the server's send timeout passes),
+                # without holding the lock, so broadcasts keep adding to the backlog.
+                member.sock.sendall(data)
+            except OSError:
+                with member.lock:
+                    member.gone = True
+                self._drop(member)
+                return
+            with member.lock:
+                if member.backlog and member.backlog[0] is data:
+                    member.backlog.popleft()
+                    member.queued -= len(data)
+
+    def _drop(self, member: _Member) -> None:
+        try:
+            member.sock.shutdown(socket.SHUT_RDWR)  # its reader and writer threads wake up
+        except OSError:
+            pass
+        if self._remove(member.name, member) is not None:
+            with self._lock:
+                self._dropped[member.name] = member
+
+    def _remove(self, name: str, member: Optional[_Member]) -> Optional[_Member]:
         with self._lock:
             current = self._members.get(name)
             if current is None or (member is not None and current is not member):
-                return
+                return None
             del self._members[name]
-            current.gone = True
             rest = list(self._members.values())
+        with current.lock:
+            current.gone = True
         self._send(rest, f"* {name} left\n")
+        return current
 
     def __repr__(self) -> str:
         return "<Room>"
+
+
+def _offer(sock: socket.socket, data: bytes) -> int:
+    """Send what the kernel takes right now, without blocking; return how much."""
+    if _DONTWAIT is None:  # (Windows) no way to ask: send it all, perhaps waiting
+        sock.sendall(data)
+        return len(data)
+    try:
+        return sock.send(data, _DONTWAIT)
+    except (BlockingIOError, InterruptedError):
+        return 0
 
 
 # -- the server ---------------------------------------------------------------------------
@@ -341,6 +433,7 @@ def start_chat_server(
     max_line: int = MAX_LINE,
     send_timeout: Optional[float] = SEND_TIMEOUT,
     send_buffer: Optional[int] = None,
+    max_queue: int = MAX_QUEUE,
     backlog: int = 256,
     host: str = "127.0.0.1",
     port: int = 0,
@@ -350,12 +443,13 @@ def start_chat_server(
     ``room`` is any object with ``join(name, conn)``, ``leave(name)`` and
     ``broadcast(sender, text)``: yours from lesson 06, or by default the course's
     :class:`Room`.  A send to one member blocks at most ``send_timeout`` seconds;
-    ``send_buffer`` sets each member's kernel send buffer (bytes).  Returns the same
+    ``send_buffer`` sets each member's kernel send buffer (bytes); ``max_queue`` is how
+    many bytes may wait for a member who is not reading before the room drops it.  Returns the same
     :class:`~tcplessons.Server` as :func:`start_server`, with the room as ``.room``.
     Next: ``server.nc_command()``, :class:`ChatBot`, :class:`ChatWindow`.
     """
     if room is None:
-        room = Room()
+        room = Room(max_queue=max_queue)
     for method in ("join", "leave", "broadcast"):
         if not callable(getattr(room, method, None)):
             raise TypeError(f"room needs a {method}() method; got {room!r}")

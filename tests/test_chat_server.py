@@ -436,3 +436,57 @@ def test_a_refused_name_raises_with_the_servers_reply():
     start_bots(server, ["ada"])
     with pytest.raises(ValueError, match="taken"):
         ChatClient(server, "ada")
+
+
+def test_a_full_member_does_not_delay_the_others_copy_of_a_message():
+    # Sleepy joins before the watcher, so the room reaches Sleepy first every time.
+    server = start_chat_server(send_timeout=1.0, send_buffer=16 * 1024)
+    (ada,) = start_bots(server, ["ada"])
+    sleepy = ChatBot(server, "sleepy", reads=False, receive_buffer=4096)
+    watcher = ChatBot(server, "watcher")
+    ada.wait_for("* watcher joined")
+    big = "q" * 20_000
+    slowest = 0.0
+    for count in range(1, 201):  # bounded
+        started = time.monotonic()
+        ada.say(big)
+        watcher.wait_for(f"ada: {big}", count=count)
+        slowest = max(slowest, time.monotonic() - started)
+        if watcher.has("* sleepy left"):
+            break
+    watcher.wait_for("* sleepy left")
+    # The send to Sleepy waited its full second; the watcher never waited for it.
+    assert slowest < 0.5
+    sleepy.close()
+
+
+def test_a_member_who_reads_late_still_gets_every_line_in_order():
+    # Its buffers fill, so lines wait in its backlog and a writer thread delivers them.
+    server = start_chat_server(send_buffer=8192)
+    writers = []
+    original = server.room._write
+    server.room._write = lambda member: (writers.append(member.name), original(member))
+    (ada,) = start_bots(server, ["ada"])
+    late = socket.socket()
+    late.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    late.settimeout(TIMEOUT)
+    late.connect(server.address)
+    late.sendall(b"late\n")
+    ada.wait_for("* late joined")
+    lines = [f"ada: {k:03d} " + "w" * 10_000 for k in range(20)]
+    for line in lines:
+        ada.say(line[len("ada: "):])
+    ada.say("done")
+    expected = "\n".join(
+        ["* welcome: type your name and press Enter", "* welcome, late!"] + lines + ["ada: done"]
+    ).encode() + b"\n"
+    got = b""
+    while len(got) < len(expected):  # bounded by the socket timeout
+        data = late.recv(65536)
+        assert data, "the server hung up on a member who was only slow"
+        got += data
+    assert got == expected
+    assert "late" in writers  # the backlog path really ran
+    assert server.room.names() == ["ada", "late"]
+    late.close()
+    ada.wait_for("* late left")

@@ -165,11 +165,15 @@ print(server.log.wait_for("error", line=3))
 # whole room stops, because the thread that is sending Ada's message to Sleepy is stuck
 # and nobody after Sleepy gets anything.
 #
-# The course's server gives each send a deadline (`send_timeout`, 0.2 s in this lesson; a
-# small `send_buffer` makes the buffers fill quickly). A send that cannot finish in time
-# fails, the member is dropped and announced as left, and the others carry on.
+# The course's room never waits for one member. It offers each line to every member
+# without blocking (`MSG_DONTWAIT`); whatever a full buffer cannot take waits in that
+# member's own **backlog**, sent by a writer thread of its own. A member whose backlog
+# grows past 256 KiB, or whose send makes no progress for `send_timeout` seconds, is
+# dropped and announced as left. (This lesson's small `send_buffer` makes the buffers
+# fill quickly.)
 #
-# Sleepy joins and never reads; Ada sends 30 kB messages until the room gives up on Sleepy:
+# Sleepy joins and never reads; Ada sends 30 kB messages until the room gives up on
+# Sleepy. The window gets every message at once all along:
 
 # %%
 sleepy = ChatBot(server, "sleepy", reads=False, receive_buffer=4096)
