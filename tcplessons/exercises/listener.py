@@ -72,6 +72,13 @@ def _open(fn, opened: List[socket.socket]) -> socket.socket:
         raise
     if isinstance(sock, socket.socket):
         opened.append(sock)
+        if sock.fileno() == -1:
+            raise CheckFailed(
+                "open_doorbell() returned a closed socket",
+                expected="a socket that is still open and listening",
+                hint="a `with` block closes the socket when it ends, return or not: "
+                "return the socket open and let whoever uses it close it",
+            )
         return sock
     # Close what the learner opened even when it is hidden in what they returned.
     if isinstance(sock, (tuple, list)):
