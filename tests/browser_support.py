@@ -162,7 +162,7 @@ class JupyterLab:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() ends it and its kernels
+                start_new_session=True,  # its own process group, so stop() can end all of it
             )
         finally:
             log.close()
@@ -221,25 +221,52 @@ class JupyterLab:
         return "\n".join(lines[-n:])
 
     def stop(self, timeout: float = 10) -> None:
-        """End the server and every kernel it started: its whole process group."""
+        """End the server (its process group) and any kernel it left behind."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is None:
+            # SIGTERM: the server shuts its kernels down, then exits.
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(process.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    process.wait(timeout)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        # Kernels run in sessions of their own; one that outlived a killed server is
+        # found by its connection file in our runtime folder, and ended by its id.
+        leftovers = self._leftover_kernels()
+        for pid in leftovers:
             try:
-                os.killpg(process.pid, sig)
+                os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
-                return
+                pass
+        if leftovers:
             try:
-                process.wait(timeout)
-                break
-            except subprocess.TimeoutExpired:
+                wait_until("left-over kernels to end", lambda: not self._leftover_kernels(), 5)
+            except TimeoutError:
+                pass  # nothing more we may do; the next run uses a new runtime folder
+
+    def _leftover_kernels(self) -> List[int]:
+        runtime = str(self.workdir / "runtime") + os.sep
+        pids = []
+        proc = Path("/proc")
+        if not proc.is_dir():
+            return pids
+        for entry in proc.iterdir():
+            if not entry.name.isdigit():
                 continue
-        # Kernels are in the same group; make sure none outlives the server.
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+            try:
+                args = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(a.decode(errors="replace").startswith(runtime + "kernel-") for a in args):
+                pids.append(int(entry.name))
+        return pids
 
 
 # -- what the page shows ------------------------------------------------------------------
