@@ -114,6 +114,14 @@ def _expect_bytes(got, expected: bytes, call: str, *, hint: str = STREAM_HINT) -
             expected=show_bytes(expected),
             hint=hint,
         )
+    if len(got) > len(expected) and got.startswith(expected):
+        raise CheckFailed(
+            f"{call} returned {len(got)} bytes, more than the {len(expected)} it should",
+            got=show_bytes(got),
+            expected=show_bytes(expected),
+            hint="ask recv() for at most n - len(what you have) bytes, "
+            "so you never read into the next message",
+        )
     raise CheckFailed(
         f"{call} returned the wrong bytes",
         got=show_bytes(got),
@@ -242,22 +250,25 @@ def _exactly_large(fn) -> None:
 @recv_exactly.check("leaves the bytes after the n-th in the socket")
 def _exactly_no_overread(fn) -> None:
     head, rest = b"HEAD", b"body\x00\xffand the rest"
-    with _line() as (caller, sock):
-        _preload(caller, sock, head + rest, hang_up=True)
-        got = call_with_timeout(fn, sock, 4, call="recv_exactly(sock, 4)")
-        _expect_bytes(got, head, "recv_exactly(sock, 4)")
-        sock.settimeout(CALL_TIMEOUT)
-        after = recv_until_closed(sock)
-        if after != rest:
-            raise CheckFailed(
-                "recv_exactly(sock, 4) read past the 4th byte: the bytes after it were gone",
-                sent=show_bytes(head + rest),
-                got=f"left in the socket afterwards: {show_bytes(after)}",
-                expected=f"left in the socket afterwards: {show_bytes(rest)}",
-                hint="ask recv() for at most n - len(what you have) bytes: what follows "
-                "belongs to the next message (a buffered sock.makefile('rb') reads ahead "
-                "too: use buffering=0)",
-            )
+    # Once on a plain socket (everything could be read at once), once on a line that
+    # delivers 3 bytes at a time (so asking recv() for n again would overshoot n).
+    for limit in (None, 3):
+        with _line(limit) as (caller, sock):
+            _preload(caller, sock, head + rest, hang_up=True)
+            got = call_with_timeout(fn, sock, 4, call="recv_exactly(sock, 4)")
+            _expect_bytes(got, head, "recv_exactly(sock, 4)")
+            sock.settimeout(CALL_TIMEOUT)
+            after = recv_until_closed(sock)
+            if after != rest:
+                raise CheckFailed(
+                    "recv_exactly(sock, 4) read past the 4th byte: the bytes after it were gone",
+                    sent=show_bytes(head + rest),
+                    got=f"left in the socket afterwards: {show_bytes(after)}",
+                    expected=f"left in the socket afterwards: {show_bytes(rest)}",
+                    hint="ask recv() for at most n - len(what you have) bytes: what follows "
+                    "belongs to the next message (a buffered sock.makefile('rb') reads ahead "
+                    "too: use buffering=0)",
+                )
 
 
 @recv_exactly.check("reads two messages in a row from the same stream")
