@@ -131,10 +131,11 @@ def grade_command(args: argparse.Namespace) -> int:
         return _fail("interrupted; the notebooks being graded were stopped", 130)
     if args.csv:
         write_csv(submissions, args.csv)
-    if args.json:
-        sys.stdout.write(to_json(submissions) + "\n")
-    else:
-        sys.stdout.write(format_table(submissions))
+    try:
+        sys.stdout.write(to_json(submissions) + "\n" if args.json else format_table(submissions))
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
+        sys.stdout = None  # type: ignore[assignment]  # no second error at exit
     faults = [s for s in submissions if s["fault"]]
     if faults:
         return _fail(f"the grader failed on {len(faults)} notebook(s), first {faults[0]['notebook']}: {faults[0]['fault']}", 1)

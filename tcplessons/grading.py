@@ -105,9 +105,16 @@ _running_lock = threading.Lock()
 
 
 def _kill_group(pid: int) -> None:
+    """Kill process group ``pid`` (a worker, or a kernel: each leads a group of its own)."""
+    if not hasattr(os, "killpg"):  # Windows: no process groups to kill
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+        return
     try:
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
+    except OSError:  # already gone
         pass
 
 
@@ -213,6 +220,8 @@ def _submission(notebook: str, catalogue: List[Dict[str, Any]], state: Dict[str,
             attempted = False
             if error:
                 message = f"{NOT_ATTEMPTED}: {error}"
+            elif defined is None and stop and "definitions" not in state:
+                message = f"not checked: {stop}"  # it never got as far as reading the notebook
             elif defined is None and stop:
                 message = NOT_ATTEMPTED
             else:

@@ -277,10 +277,10 @@ class Worker:
         if km is None:
             return
         pid = getattr(km.provisioner, "pid", None)
-        if pid:
+        if pid and hasattr(os, "killpg"):
             try:  # the kernel leads its own process group: take its children with it
                 os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+            except OSError:
                 pass
         try:
             if kc is not None:

@@ -10,6 +10,7 @@ test time, never committed (nbval would collect them).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -111,8 +112,9 @@ def batch(tmp_path_factory, checks_dir):
     write_notebook(folder / "h_flood.ipynb", GOOD, "while True:\n    print('x' * 100000)")
     write_notebook(
         folder / "i_thread.ipynb",
-        f"import os, threading\nopen({str(pids / 'thread.pid')!r}, 'w').write(str(os.getpid()))\n"
-        "threading.Thread(target=threading.Event().wait).start()  # never ends, not a daemon",
+        f"import os, subprocess, threading\nopen({str(pids / 'thread.pid')!r}, 'w').write(str(os.getpid()))\n"
+        "threading.Thread(target=threading.Event().wait).start()  # never ends, not a daemon\n"
+        f"child = subprocess.Popen(['sleep', '600'])\nopen({str(pids / 'child.pid')!r}, 'w').write(str(child.pid))",
         GOOD,
     )
     (folder / "j_bad_json.ipynb").write_text('{"cells": [')
@@ -214,11 +216,13 @@ def test_sys_exit_and_os_exit_cost_only_their_cell(batch):
     assert 'the kernel died while running cell 3 ("import os")' in row["notes"]
 
 
-def test_output_flood_and_left_over_thread(batch):
+def test_output_flood_left_over_thread_and_child_process(batch):
     assert exercise(batch, "h_flood.ipynb")["passed"]
     assert exercise(batch, "i_thread.ipynb")["passed"]
     pid = int((batch["pids"] / "thread.pid").read_text())
     assert process_gone(pid), "the kernel with a thread left running was not stopped"
+    child = int((batch["pids"] / "child.pid").read_text())
+    assert process_gone(child), "a process the notebook started outlived its grading"
 
 
 def test_unreadable_notebook_is_a_row_with_a_message(batch):
@@ -334,3 +338,46 @@ def test_lesson_01_stub_fails_and_the_reference_solution_passes(tmp_path):
     if len(subs) == 2:
         solved = next(e for e in subs[1]["exercises"] if e["id"] == "open_doorbell")
         assert solved["passed"], textwrap.indent(json.dumps(solved, indent=1), "  ")
+
+
+def test_progress_bar_on_a_terminal_and_lines_otherwise():
+    from tcplessons.grading import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    row = {"notebook": "class/alice.ipynb", "exercises": [{"attempted": True, "score": 1, "max_score": 2}]}
+    tty = Terminal()
+    bar = Progress(2, stream=tty)
+    bar.start()
+    bar.finished(row)
+    bar.finished(row)
+    assert tty.getvalue().count("\r") == 3 and "2/2 alice.ipynb" in tty.getvalue() and tty.getvalue().endswith("\n")
+    plain = io.StringIO()
+    lines = Progress(2, stream=plain)
+    lines.start()
+    lines.finished(row)
+    assert plain.getvalue() == "[1/2] graded class/alice.ipynb: 1/2 checks passed\n"
+
+
+def test_a_grader_fault_is_a_row_and_exit_status_1(tmp_path, monkeypatch, capsys):
+    """If the worker itself cannot run, the row says so and the command exits 1."""
+    import tcplessons.__main__ as cli
+    import tcplessons.grading as grading
+
+    nb = write_notebook(tmp_path / "nb.ipynb", GOOD)
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\necho 'ImportError: the worker is broken' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(grading.sys, "executable", str(broken))
+    status = cli.main(["grade", str(nb), "--json", "-q"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert err.strip().splitlines() == [
+        f"tcplessons grade: the grader failed on 1 notebook(s), first {nb}: ImportError: the worker is broken"
+    ]
+    (sub,) = json.loads(out)["submissions"]
+    for ex in sub["exercises"]:
+        assert not ex["attempted"] and ex["score"] == 0
+        assert all(c["message"].startswith("not checked: the grader failed") for c in ex["checks"])
