@@ -32,7 +32,7 @@ __all__ = ["handle_echo", "echo_client"]
 LESSON = "03-echo-server"
 
 #: How long learner code may run in one check before we call it stuck.
-STUCK = 1.5
+STUCK = 1.0
 
 HANGUP_HINT = (
     "recv() returns b'' when the caller hangs up: stop reading then, and close conn "
@@ -124,7 +124,7 @@ def _run_echo(
                     hint=BYTES_HINT,
                 ) from None
             sender.join(STUCK)
-            reader.join(1.0)
+            reader.join(0.5)  # a handler that closed conn ends the reader at once
             if reader.is_alive():
                 raise CheckFailed(
                     "handle_echo returned but never closed conn: the caller is still waiting for the line to go dead",
