@@ -121,9 +121,10 @@ with connect(nobody_reads.getsockname(), timeout=0.3) as client:
 nobody_reads.close()
 
 # %% [markdown]
-# Code that ignores `send()`'s return value silently loses the rest. `sendall()` loops
-# until everything is written (or raises an error), which is what you almost always
-# want.
+# Code that ignores `send()`'s return value silently loses the rest. (This socket has a
+# timeout, as every socket from `connect()` does; a socket without one might wait
+# instead — but nothing *promises* that.) `sendall()` loops until everything is
+# written, or raises an error: it is what you almost always want.
 #
 # ## Bug 3: decoding each `recv()` on its own
 #
@@ -166,8 +167,8 @@ print("the handler raised:", repr(fragile.log.errors()[0]))
 
 # %% [markdown]
 # The server received `b'\xe6\x97\xa5\xe6'` — `日` plus one byte of `本` — and
-# `.decode()` raised `UnicodeDecodeError`. In the tutorial this kills the conversation
-# (and, without `try`, the whole server). Our echo server above never decodes, so it
+# `.decode()` raised `UnicodeDecodeError`. In the tutorial's server this ends the
+# conversation with an error message — for a perfectly valid message. Our echo server above never decodes, so it
 # cannot have this bug. When a server *does* need text, it must collect whole messages
 # first, or decode with an incremental decoder — that is lesson 04.
 #
