@@ -190,10 +190,10 @@ def _explain_missing(exercise_id: str, state: Dict[str, Any]) -> str:
     for index in reversed(cells):
         key = str(index)
         label = labels.get(key, f"cell {index + 1}")
+        if key in state.get("skipped", {}):
+            return f"{NOT_ATTEMPTED}: {label}, where {exercise_id} is defined, {state['skipped'][key]}"
         if key in state.get("errors", {}):
             return f"{NOT_ATTEMPTED}: {label}, where {exercise_id} is defined, raised {state['errors'][key]}"
-        if key in state.get("skipped", {}):
-            return f"{NOT_ATTEMPTED}: {label}, where {exercise_id} is defined, was skipped: {state['skipped'][key]}"
     return NOT_ATTEMPTED
 
 

@@ -382,14 +382,15 @@ class Worker:
             limit = _seconds(self.current_limit)
             if how == "interrupted":
                 self.note(f"{label} did not finish within {limit}; it was interrupted and the run went on")
-                self.skip[index] = "interrupted"
+                self.skip[index] = f"did not finish within {limit} and was interrupted"
             elif how in ("stuck", "dead"):
                 if how == "stuck":
                     why = f"{label} did not finish within {limit} and did not stop when interrupted"
+                    self.skip[index] = f"did not finish within {limit} and did not stop when interrupted"
                 else:
                     why = f"the kernel died while running {label} (os._exit()? exit()?)"
+                    self.skip[index] = "killed the kernel (os._exit()? exit()?)"
                 self.note(f"{why}; that cell was skipped and the cells before it were run again")
-                self.skip[index] = why
                 await self.restart(why)
                 position = 0  # a fresh kernel: run the cells before this one again
 

@@ -99,7 +99,7 @@ def batch(tmp_path_factory, checks_dir):
     folder = tmp_path_factory.mktemp("submissions")
     pids = tmp_path_factory.mktemp("pids")
     write_notebook(folder / "a_good.ipynb", "import tcplessons", GOOD, 'check("zz_twice", zz_twice)')
-    write_notebook(folder / "b_wrong.ipynb", WRONG)
+    write_notebook(folder / "b_wrong.ipynb", GOOD, WRONG)  # redefined: the last one counts
     write_notebook(folder / "c_not_attempted.ipynb", "x = 1")
     write_notebook(folder / "d_loop.ipynb", "while True:\n    pass", GOOD)
     write_notebook(
@@ -107,18 +107,18 @@ def batch(tmp_path_factory, checks_dir):
         "import socket\ndef zz_twice(text):\n    listener = socket.create_server(('127.0.0.1', 0))\n"
         "    listener.accept()  # nobody ever calls",
     )
-    write_notebook(folder / "f_sys_exit.ipynb", "import sys\nsys.exit()", GOOD)
-    write_notebook(folder / "g_os_exit.ipynb", GOOD, "import os\nos._exit(1)", "after = 1")
-    write_notebook(folder / "h_flood.ipynb", GOOD, "while True:\n    print('x' * 100000)")
+    write_notebook(folder / "f_exits.ipynb", "import sys\nsys.exit()", GOOD, "import os\nos._exit(1)", "after = 1")
     write_notebook(
-        folder / "i_thread.ipynb",
+        folder / "h_flood_and_thread.ipynb",
         f"import os, subprocess, threading\nopen({str(pids / 'thread.pid')!r}, 'w').write(str(os.getpid()))\n"
         "threading.Thread(target=threading.Event().wait).start()  # never ends, not a daemon\n"
         f"child = subprocess.Popen(['sleep', '600'])\nopen({str(pids / 'child.pid')!r}, 'w').write(str(child.pid))",
         GOOD,
+        "while True:\n    print('x' * 100000)",
     )
     (folder / "j_bad_json.ipynb").write_text('{"cells": [')
-    write_notebook(folder / "k_redefined.ipynb", GOOD, WRONG)
+    write_notebook(folder / "n_loop_before_def.ipynb", "while True:\n    pass\n" + GOOD)
+    write_notebook(folder / "o_syntax_error.ipynb", GOOD.replace("return", "retrun"))
     # A notebook whose kernel holds some other tcplessons (say, one in the learner's
     # folder) is not checked with it.
     write_notebook(
@@ -152,7 +152,7 @@ def test_batch_completes_with_status_0_and_clean_json(batch):
     assert result.returncode == 0, result.stderr
     assert batch["json"] is not None  # stdout is nothing but the JSON
     names = [Path(s["notebook"]).name for s in batch["json"]["submissions"]]
-    assert names == sorted(names) and len(names) == 12  # sorted, checkpoints skipped
+    assert names == sorted(names) and len(names) == 11  # sorted, checkpoints skipped
     assert batch["elapsed"] < 2 * float(BUDGET) + 30  # bounded, even on busy cores
 
 
@@ -191,7 +191,7 @@ def test_correct_wrong_and_not_attempted(batch):
 
 
 def test_last_definition_wins(batch):
-    redefined = exercise(batch, "k_redefined.ipynb")
+    redefined = exercise(batch, "b_wrong.ipynb")
     assert redefined["attempted"] and redefined["score"] == 1
 
 
@@ -201,24 +201,35 @@ def test_endless_loop_at_top_level_is_interrupted_and_the_run_goes_on(batch):
     assert re.search(r'cell 2 \("while True:"\) did not finish within 1.5 s', row["notes"])
 
 
+def test_why_a_definition_never_happened(batch):
+    looped = exercise(batch, "n_loop_before_def.ipynb")
+    assert not looped["attempted"] and looped["score"] == 0
+    assert looped["checks"][0]["message"] == (
+        'not attempted: cell 2 ("while True:"), where zz_twice is defined, did not finish within 1.5 s and was interrupted'
+    )
+    typo = exercise(batch, "o_syntax_error.ipynb")
+    assert not typo["attempted"]
+    assert typo["checks"][0]["message"].startswith(
+        'not attempted: cell 2 ("def zz_twice(text):"), where zz_twice is defined, raised SyntaxError: invalid syntax'
+    )
+
+
 def test_a_check_that_hangs_fails_that_check_only(batch):
     hangs = exercise(batch, "e_hangs.ipynb")
     assert hangs["attempted"] and hangs["score"] == 0
     for check in hangs["checks"]:
         assert "did not finish within 1.5 s" in check["message"]
-    assert exercise(batch, "f_sys_exit.ipynb")["passed"]  # graded by the other job meanwhile
+    assert exercise(batch, "f_exits.ipynb")["passed"]  # graded by the other job meanwhile
 
 
 def test_sys_exit_and_os_exit_cost_only_their_cell(batch):
-    assert exercise(batch, "f_sys_exit.ipynb")["passed"]
-    assert exercise(batch, "g_os_exit.ipynb")["passed"]
-    row = next(r for r in batch["csv"] if r["notebook"].endswith("g_os_exit.ipynb"))
-    assert 'the kernel died while running cell 3 ("import os")' in row["notes"]
+    assert exercise(batch, "f_exits.ipynb")["passed"]
+    row = next(r for r in batch["csv"] if r["notebook"].endswith("f_exits.ipynb"))
+    assert 'the kernel died while running cell 4 ("import os")' in row["notes"]
 
 
 def test_output_flood_left_over_thread_and_child_process(batch):
-    assert exercise(batch, "h_flood.ipynb")["passed"]
-    assert exercise(batch, "i_thread.ipynb")["passed"]
+    assert exercise(batch, "h_flood_and_thread.ipynb")["passed"]
     pid = int((batch["pids"] / "thread.pid").read_text())
     assert process_gone(pid), "the kernel with a thread left running was not stopped"
     child = int((batch["pids"] / "child.pid").read_text())
@@ -239,7 +250,7 @@ def test_a_kernel_with_another_tcplessons_is_not_trusted(batch):
 
 def test_csv_gradebook(batch):
     rows = batch["csv"]
-    assert len(rows) == 12
+    assert len(rows) == 11
     assert list(rows[0])[:2] == ["notebook", "zz_twice"] and list(rows[0])[-3:] == ["total", "out_of", "notes"]
     good = next(r for r in rows if r["notebook"].endswith("a_good.ipynb"))
     assert (good["zz_twice"], good["total"], good["out_of"]) == ("2", "2", "2")
@@ -249,8 +260,8 @@ def test_csv_gradebook(batch):
 
 def test_progress_goes_to_stderr_one_line_per_notebook(batch):
     lines = batch["result"].stderr.splitlines()
-    done = [line for line in lines if re.match(r"\[\d+/12\] graded ", line)]
-    assert len(done) == 12 and done[-1].startswith("[12/12]")
+    done = [line for line in lines if re.match(r"\[\d+/11\] graded ", line)]
+    assert len(done) == 11 and done[-1].startswith("[11/11]")
     assert "graded" not in batch["result"].stdout
 
 
