@@ -23,6 +23,10 @@ the marks it affects, never the run.
 A cell or a single check that runs longer than --cell-timeout is interrupted; one that
 ignores the interrupt or kills the kernel is skipped and the kernel is rebuilt.  The
 whole notebook (cells and checks) gets --timeout seconds, then its process is killed.
+Cells that only call check("name", name) are skipped: the grader runs those checks.
+
+The table and the CSV have a column for each exercise at least one notebook attempted;
+the CSV's last columns are total, out_of and notes (what happened while running).
 
 Exit status: 0 when grading completed, whatever the scores; 2 for bad arguments; 1 if
 the grader itself failed on a notebook (its row says why).
@@ -96,7 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"time for one cell or one check (default: {DEFAULT_CELL_TIMEOUT:g}, at most a quarter of --timeout)",
     )
-    grade.add_argument("--checks", metavar="DIR", help="a folder of .py files with your own (private) checks")
+    grade.add_argument(
+        "--checks",
+        metavar="DIR",
+        help="a folder of .py files with your own checks: each registers a new Exercise, or adds checks to "
+        "a course exercise with get_exercise(id).check(name)",
+    )
     grade.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     return parser
 
