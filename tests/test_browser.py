@@ -177,6 +177,11 @@ def run_lesson(path: Path, lab: JupyterLab, browser_context, pictures: list) -> 
             notebook.open()
             notebook.restart_and_run_all(RUN_ALL_TIMEOUT)
             cells = notebook.wait_for_widgets()
+            # The course's settings at work: one click restarts and runs, no news toast.
+            assert notebook.restart_dialogs == 0, "JupyterLab asked to confirm the kernel restart"
+            assert "official Jupyter news" not in (page.locator("body").text_content() or ""), (
+                "JupyterLab asks about fetching news: the course's settings did not apply"
+            )
             pictures += notebook.screenshot(SCREENSHOTS, path.stem)
             check_run_all(path, expected, cells, notebook)
 
