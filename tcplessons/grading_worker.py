@@ -338,6 +338,7 @@ class Worker:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
         from nbformat.v4 import new_code_cell
 
+        self.current_limit = self.limit()  # raises OutOfTime when the budget is spent
         hidden = source is not None
         if hidden:  # nbclient stores the cell back at its index: give it a slot of its own
             cell = new_code_cell(source)
@@ -345,7 +346,6 @@ class Worker:
             index = len(self.nb.cells) - 1
         else:
             cell = self.nb.cells[index]
-        self.current_limit = self.limit()
         self.hidden = hidden
         try:
             await self.client.async_execute_cell(cell, index, store_history=not hidden)
