@@ -242,8 +242,9 @@ def greedy_recv_message(sock):
     return data[4 : 4 + length].decode("utf-8")
 
 
-client.sendall(encode_frame("first") + encode_frame("second"))
-wait_for_bytes(server, 4 + 5 + 4 + 6)
+two_messages = b"\x00\x00\x00\x05first" + b"\x00\x00\x00\x06second"
+client.sendall(two_messages)
+wait_for_bytes(server, len(two_messages))
 print(greedy_recv_message(server))
 
 # %% [markdown]
@@ -257,16 +258,6 @@ greedy_recv_message(server)
 
 # %%
 server.settimeout(5)
-
-# %% [markdown]
-# The sans-IO version of this rule keeps the leftovers for you. Feed it bytes in any
-# pieces; it returns the messages they complete:
-
-# %%
-wire = encode_frame("first") + encode_frame("second, 二番目")
-frames = FrameDecoder()
-print(frames.feed(wire[:7]))  # the header and 3 bytes of "first": nothing complete yet
-print(frames.feed(wire[7:]))  # the rest: both messages
 
 # %% [markdown]
 # ## Exercise 2: `send_message(sock, text)` and `recv_message(sock)`
@@ -300,6 +291,17 @@ def recv_message(sock):
 
 # %% tags=["check"]
 check("recv_message", recv_message)
+
+# %% [markdown]
+# The course's own length-prefix tools are `tcplessons.encode_frame(text)` (the bytes of
+# one message) and `tcplessons.FrameDecoder`, the sans-IO reader: feed it bytes in any
+# pieces, and it returns the messages they complete, keeping the leftovers for you.
+
+# %%
+wire = encode_frame("first") + encode_frame("second, 二番目")
+frames = FrameDecoder()
+print(frames.feed(wire[:7]))  # the length and 3 bytes of "first": nothing complete yet
+print(frames.feed(wire[7:]))  # the rest: both messages
 
 # %% [markdown]
 # ## Recap
