@@ -7,8 +7,9 @@ ignored, so telnet works too):
 - the first line a caller sends is its name.  An empty name, a name with spaces, a name
   longer than 32 characters or a name already in use gets an error line starting with
   ``!`` and the caller may try again (5 tries, then the server hangs up);
-- once in, the caller gets ``* welcome, NAME!`` and every later line it sends is a
-  message;
+- once in the room, the caller gets ``* welcome, NAME!`` and every later line it sends
+  is a message (a message someone sends at that very moment may arrive just before the
+  welcome);
 - members receive ``* NAME joined``, ``NAME: TEXT`` and ``* NAME left``, one per line.
   Nobody receives their own messages back.
 
