@@ -99,7 +99,11 @@ class LineSplitter:
         parts = (self._pending + text).split("\n")
         self._pending = parts.pop()  # after the last "\n": not finished yet
         self._check_length()
-        return [_strip_cr(line) for line in parts]
+        lines = [_strip_cr(line) for line in parts]
+        longest = max(map(len, lines))
+        if longest > self.max_line:
+            raise LineTooLong(f"a line of {longest} characters; the limit is {self.max_line}")
+        return lines
 
     @property
     def pending(self) -> str:
