@@ -111,7 +111,7 @@ class LineSplitter:
         return self._pending
 
     def _check_length(self) -> None:
-        if len(self._pending) > self.max_line:
+        if len(_strip_cr(self._pending)) > self.max_line:  # a "\r" may await its "\n"
             size = len(self._pending)
             self._pending = ""
             raise LineTooLong(f"a line longer than {self.max_line} characters ({size} so far) without a newline")

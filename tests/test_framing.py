@@ -84,6 +84,9 @@ def test_a_line_longer_than_the_limit_raises_and_is_dropped():
     with pytest.raises(LineTooLong):  # a long line that arrives whole counts too
         LineSplitter(max_line=10).feed(b"y" * 11 + b"\n")
     assert LineSplitter(max_line=10).feed(b"y" * 10 + b"\r\n") == ["y" * 10]
+    split_crlf = LineSplitter(max_line=10)
+    assert split_crlf.feed(b"y" * 10 + b"\r") == []
+    assert split_crlf.feed(b"\n") == ["y" * 10]
 
 
 def test_many_small_feeds_of_a_long_line_stay_fast():
