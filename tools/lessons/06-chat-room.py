@@ -219,6 +219,45 @@ sleepy.close()
 # The checks give your room real sockets, make one vanish, make the kernel accept only
 # three bytes per `send()`, and call your methods from several threads at once.
 
+# Spot the bug first. This room is what most of us write on the first try. Three members
+# join (`socket.socketpair()` gives the two ends of a connected pair, like the two ends of
+# a call), Bob vanishes, and Ada speaks:
+
+# %% tags=["raises-exception"]
+import socket
+
+
+class FirstTryRoom:
+    def __init__(self):
+        self.members = {}
+
+    def join(self, name, conn):
+        self.members[name] = conn
+
+    def broadcast(self, sender, text):
+        for name, conn in self.members.items():
+            if name != sender:
+                conn.sendall(f"{sender}: {text}\n".encode())
+
+
+first_try = FirstTryRoom()
+far_ends = {}
+for name in ["ada", "bob", "cy"]:
+    ours, theirs = socket.socketpair()
+    first_try.join(name, ours)
+    far_ends[name] = theirs
+far_ends["bob"].close()  # Bob vanishes
+first_try.broadcast("ada", "anyone there?")
+
+# %% [markdown]
+# The exception escaped from `broadcast()` at Bob, so Cy, after Bob in the loop, never
+# heard Ada. In a server it would land in *Ada's* thread, the one reading her lines: one
+# vanished member, and the person talking pays for it. Rule 2 above is the fix.
+
+# %%
+for conn in list(first_try.members.values()) + list(far_ends.values()):
+    conn.close()
+
 # %% tags=["exercise"]
 class ChatRoom:
     def join(self, name, conn):
