@@ -381,11 +381,12 @@ class NotebookPage:
         entry = self.page.locator(".lm-Menu .lm-Menu-item:not(.lm-mod-disabled)", has_text=item).first
         entry.click()
 
-    def restart_and_run_all(self, timeout: float = 120) -> List[Cell]:
+    def restart_and_run_all(self, raises: List[bool], timeout: float = 120) -> List[Cell]:
         """Clear every output, then Kernel > Restart Kernel and Run All Cells; wait for the end.
 
-        Returns the cells once every queued cell has finished (or was skipped after an
-        error) and the kernel is idle.
+        ``raises[i]`` says whether cell ``i`` is tagged ``raises-exception``.  Returns the
+        cells once every code cell has run, or once a cell not so tagged showed an error
+        (the kernel then skips the rest) and nothing is running any more.
         """
         self.menu("Edit", "Clear Outputs of All Cells")
         wait_until(
@@ -406,7 +407,29 @@ class NotebookPage:
             return any(c.ran or c.running for c in self.cells() if c.type == "code")
 
         wait_until("Run All to start", started, 30)
-        return self.wait_until_idle(timeout)
+
+        # Not "no cell shows [*]": when a cell tagged raises-exception fails, JupyterLab
+        # blanks the prompts of the cells still queued although the kernel goes on
+        # running them (they get their numbers as they finish).  So wait for every
+        # number, unless an untagged error really stopped the run.
+        def finished():
+            cells = self.wait_until_idle(timeout)
+            code = [(i, c) for i, c in enumerate(cells) if c.type == "code"]
+            if all(c.ran for _, c in code):
+                return cells
+            stopped = any(
+                o.mime == "application/vnd.jupyter.stderr" and not (i < len(raises) and raises[i])
+                for i, c in code
+                for o in c.outputs
+            )
+            waiting = [i + 1 for i, c in code if not c.ran]
+            assert stopped, f"cells {waiting} have no execution count yet"
+            return cells
+
+        try:
+            return wait_until("every cell to run", finished, timeout, every=0.2)
+        except TimeoutError:
+            return self.cells()  # the caller reports which cells never ran
 
     def wait_until_idle(self, timeout: float = 120) -> List[Cell]:
         """Wait until no cell is queued or running and the kernel is idle."""

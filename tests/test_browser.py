@@ -55,7 +55,7 @@ NOTEBOOKS = Path(os.environ.get("TCPLESSONS_BROWSER_NOTEBOOKS") or ROOT / "noteb
 SCREENSHOTS = ROOT / "screenshots"
 
 #: How long one lesson may take to run all its cells in the browser.
-RUN_ALL_TIMEOUT = 120
+RUN_ALL_TIMEOUT = 60
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 ERROR_MIME = "application/vnd.jupyter.stderr"
@@ -72,6 +72,7 @@ class Expected:
         nb = nbformat.read(path, as_version=4)
         self.cells = nb.cells
         self.tags = [set(c.get("metadata", {}).get("tags", [])) for c in nb.cells]
+        self.raises = ["raises-exception" in tags for tags in self.tags]
         self.widgets = []  # per cell: how many widget outputs
         reprs = []
         for c in nb.cells:
@@ -175,7 +176,7 @@ def run_lesson(path: Path, lab: JupyterLab, browser_context, pictures: list) -> 
         notebook = NotebookPage(page, lab, path.name)
         try:
             notebook.open()
-            notebook.restart_and_run_all(RUN_ALL_TIMEOUT)
+            notebook.restart_and_run_all(expected.raises, RUN_ALL_TIMEOUT)
             cells = notebook.wait_for_widgets()
             # The course's settings at work: one click restarts and runs, no news toast.
             assert notebook.restart_dialogs == 0, "JupyterLab asked to confirm the kernel restart"
