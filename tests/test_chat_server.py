@@ -417,14 +417,17 @@ def test_chat_window_repr_send_and_transcript():
     assert "application/vnd.jupyter.widget-view+json" in bundle
     (ada,) = start_bots(server, ["ada"])
     window.wait_for("* ada joined")
+    window._input.value = "from the box"  # as if typed, then Enter
+    ada.wait_for("you: from the box")
+    window._button.click()  # an empty box sends nothing
     window._input.value = "from the button"
-    window._on_click(window._button)
+    window._button.click()
     ada.wait_for("you: from the button")
     ada.say("<b>not bold</b>")
     window.wait_for("ada: <b>not bold</b>")
     assert "&lt;b&gt;" in window._messages.value
     assert window.text() == "\n".join(
-        ["* welcome, you!", "* ada joined", "you: from the button", "ada: <b>not bold</b>"]
+        ["* welcome, you!", "* ada joined", "you: from the box", "you: from the button", "ada: <b>not bold</b>"]
     )
     window.close()
     window.close()  # twice is fine

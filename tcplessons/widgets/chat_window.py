@@ -43,6 +43,9 @@ class ChatWindow(ChatClient):
         self._input = widgets.Text(placeholder="type a message", continuous_update=False)
         self._button = widgets.Button(description="Send")
         self._button.on_click(self._on_click)
+        # With continuous_update=False the box reports its value when you press Enter:
+        # Enter sends, like the button.
+        self._input.observe(self._on_enter, names="value")
         self.box = widgets.VBox(
             [
                 widgets.HTML(value=f"<b>chat as {html.escape(name)}</b>"),
@@ -54,10 +57,16 @@ class ChatWindow(ChatClient):
         self._render()
 
     def _on_click(self, _button) -> None:
-        text = self._input.value
-        if text.strip():
+        self._send_box()
+
+    def _on_enter(self, change) -> None:
+        if change["new"]:
+            self._send_box()
+
+    def _send_box(self) -> None:
+        text, self._input.value = self._input.value, ""
+        if text.strip() and not self._closed:
             self.send(text)
-        self._input.value = ""
 
     def _show(self, line: str) -> None:  # called with the transcript lock held
         self._render_locked()
