@@ -330,16 +330,21 @@ def test_two_hundred_callers_at_once():
 
 def test_stop_leaves_no_thread_and_no_file_descriptor():
     threads_before, fds_before = our_threads(), open_fds()
-    server = start_chat_server()
+    server = start_chat_server(send_timeout=5.0, send_buffer=8192)
     members = [Raw(server.address, f"m{i}") for i in range(5)]
     bots = start_bots(server, ["b1", "b2"])
-    sleepy = ChatBot(server, "sleepy", reads=False)
+    sleepy = ChatBot(server, "sleepy", reads=False, receive_buffer=4096)
     gone = Raw(server.address, "gone")
     gone.send(b"half")
     gone.reset()
     bots[0].say("hello")
-    bots[1].wait_for("b1: hello")
+    for k in range(5):  # 100 kB for sleepy: its writer thread is stuck in sendall()
+        bots[0].say(f"{k} " + "s" * 20_000)
+    bots[1].wait_for(f"b1: 4 {'s' * 20_000}")
+    assert any(t.name == "tcplessons chat writer sleepy" for t in threading.enumerate())
+    started = time.monotonic()
     server.stop()
+    assert time.monotonic() - started < 1.0  # no waiting for the stuck send
     for bot in bots + [sleepy]:
         bot.close()
     for member in members:
