@@ -16,7 +16,6 @@ built in the main thread; its reader thread updates it through one locked path.
 from __future__ import annotations
 
 import html
-from typing import Optional
 
 from ..chat import ChatClient
 
