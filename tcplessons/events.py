@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, List, Optional, Union
 
@@ -77,10 +79,12 @@ class EventLog:
     """
 
     def __init__(self, limit: int = 10_000):
-        self._events: List[Event] = []
+        # A deque with a maximum length keeps the newest events: a flood of events must
+        # not grow memory without bound, and dropping the oldest costs nothing.
+        self._events: deque = deque(maxlen=limit)
+        self._total = 0  # events ever recorded, so a waiter looks only at what is new
         self._changed = threading.Condition()
         self._listeners: List[Callable[[Event], None]] = []
-        self._limit = limit
         self.dropped = 0  # events forgotten because the log was full
 
     # -- recording (server threads) -------------------------------------------------
@@ -101,11 +105,10 @@ class EventLog:
             except Exception:  # a broken widget must never break the server
                 pass
         with self._changed:
-            self._events.append(event)
-            if len(self._events) > self._limit:
-                # Keep the newest events; a flood must not grow memory without bound.
-                del self._events[: len(self._events) - self._limit]
+            if len(self._events) == self._events.maxlen:
                 self.dropped += 1
+            self._events.append(event)
+            self._total += 1
             self._changed.notify_all()
         return event
 
@@ -184,15 +187,20 @@ class EventLog:
             described = "a matching event"
 
         found: List[Event] = []
+        seen_total = [0]  # how many events ever recorded this waiter has looked at
 
         def enough() -> bool:
-            found[:] = [e for e in self._events if matches(e)]
+            new = self._total - seen_total[0]
+            seen_total[0] = self._total
+            fresh = list(islice(reversed(self._events), min(new, len(self._events))))
+            found.extend(e for e in reversed(fresh) if matches(e))
             return len(found) >= count
 
         with self._changed:
+            seen_total[0] = self._total - len(self._events)  # start with what is there
             if self._changed.wait_for(enough, timeout=timeout):
                 return found[count - 1]
-            seen = [str(e) for e in self._events[-10:]]
+            seen = [str(e) for e in list(self._events)[-10:]]
         raise TimeoutError(
             f"waited {timeout} s for {described} (x{count}) but it did not happen; "
             f"last events: {seen or 'none'}"
