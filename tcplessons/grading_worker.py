@@ -47,6 +47,9 @@ __all__ = ["main"]
 # jsonschema copes with the module missing; every notebook graded saves that second.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
+#: Seconds the grader's own first hidden cell may take (it imports the checks), however
+#: short the cell timeout: on a busy machine that import alone can take a few seconds.
+HELPER_TIMEOUT = 20.0
 #: Seconds a kernel gets to answer after an interrupt before it is restarted instead.
 INTERRUPT_GRACE = 2.0
 #: How many times one notebook's kernel may be rebuilt before the rest is given up.
@@ -144,11 +147,12 @@ class Worker:
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def limit(self) -> float:
+    def limit(self, at_least: float = 0.0) -> float:
+        """Seconds the next cell may take: the cell timeout, within what is left."""
         left = self.remaining()
         if left <= 0.05:
             raise OutOfTime()
-        return min(self.cell_timeout, left)
+        return min(max(self.cell_timeout, at_least), left)
 
     # -- the notebook --------------------------------------------------------------
     def read(self) -> bool:
@@ -329,7 +333,7 @@ class Worker:
             if msg.get("parent_header", {}).get("msg_id") == msg_id:
                 return True
 
-    async def execute(self, index: int, source: Optional[str] = None) -> str:
+    async def execute(self, index: int, source: Optional[str] = None, at_least: float = 0.0) -> str:
         """Run cell ``index`` (or ``source`` as a hidden cell); say how it ended.
 
         Returns "ok" (finished, maybe with an error), "interrupted" (timed out, then
@@ -338,7 +342,7 @@ class Worker:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
         from nbformat.v4 import new_code_cell
 
-        self.current_limit = self.limit()  # raises OutOfTime when the budget is spent
+        self.current_limit = self.limit(at_least)  # raises OutOfTime when the budget is spent
         hidden = source is not None
         if hidden:  # nbclient stores the cell back at its index: give it a slot of its own
             cell = new_code_cell(source)
@@ -402,11 +406,11 @@ class Worker:
     def answer_path(self) -> Path:
         return self.state_path.with_name(self.state_path.stem + "-answer.json")
 
-    async def ask_kernel(self, function: str, *args: Any) -> tuple:
+    async def ask_kernel(self, function: str, *args: Any, at_least: float = 0.0) -> tuple:
         """Run a hidden helper cell; return (how it ended, its JSON answer or None)."""
         answer = self.answer_path()
         answer.unlink(missing_ok=True)
-        how = await self.execute(-1, self.kernel_call(function, str(answer), *args))
+        how = await self.execute(-1, self.kernel_call(function, str(answer), *args), at_least=at_least)
         try:
             return how, json.loads(answer.read_text())
         except (OSError, ValueError):
@@ -416,12 +420,23 @@ class Worker:
         """Which exercises the notebook defined, and their checks as the kernel sees them."""
         self.state.update(phase="checking", current="")
         how, answer = await self.ask_kernel(
-            "_kernel_inventory", self.job.get("checks_dir") or "", self.job["package_dir"], sorted(self.catalogue)
+            "_kernel_inventory",
+            self.job.get("checks_dir") or "",
+            self.job["package_dir"],
+            sorted(self.catalogue),
+            at_least=HELPER_TIMEOUT,  # only the grader's code runs here (imports, no learner code)
         )
-        if how != "ok" or answer is None:
+        if how == "ok" and answer is None:
             raise GiveUp(
                 "the grader's checking code could not run in this notebook's kernel"
                 " (does the notebook's folder hold a module named tcplessons?)"
+            )
+        if how != "ok":
+            raise GiveUp(
+                f"the grader's checking code did not finish within {_seconds(self.current_limit)}"
+                " in this notebook's kernel"
+                if how in ("interrupted", "stuck")
+                else "the kernel died while the grader was looking for the exercises"
             )
         if answer.get("error"):
             raise GiveUp(answer["error"])

@@ -196,7 +196,8 @@ def test_last_definition_wins(batch):
 
 
 def test_endless_loop_at_top_level_is_interrupted_and_the_run_goes_on(batch):
-    assert exercise(batch, "d_loop.ipynb")["passed"]  # defined after the loop
+    loop = exercise(batch, "d_loop.ipynb")
+    assert loop["passed"], loop  # defined after the loop
     row = next(r for r in batch["csv"] if r["notebook"].endswith("d_loop.ipynb"))
     assert re.search(r'cell 2 \("while True:"\) did not finish within 1.5 s', row["notes"])
 
@@ -223,13 +224,15 @@ def test_a_check_that_hangs_fails_that_check_only(batch):
 
 
 def test_sys_exit_and_os_exit_cost_only_their_cell(batch):
-    assert exercise(batch, "f_exits.ipynb")["passed"]
+    exits = exercise(batch, "f_exits.ipynb")
+    assert exits["passed"], exits
     row = next(r for r in batch["csv"] if r["notebook"].endswith("f_exits.ipynb"))
     assert 'the kernel died while running cell 4 ("import os")' in row["notes"]
 
 
 def test_output_flood_left_over_thread_and_child_process(batch):
-    assert exercise(batch, "h_flood_and_thread.ipynb")["passed"]
+    flood = exercise(batch, "h_flood_and_thread.ipynb")
+    assert flood["passed"], flood
     pid = int((batch["pids"] / "thread.pid").read_text())
     assert process_gone(pid), "the kernel with a thread left running was not stopped"
     child = int((batch["pids"] / "child.pid").read_text())
