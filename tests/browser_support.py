@@ -145,6 +145,8 @@ class JupyterLab:
             "--ServerApp.port_retries=0",
             f"--ServerApp.root_dir={self.notebooks}",
             f"--IdentityProvider.token={self.token}",
+            # JupyterLab checkpoints a notebook when it opens it: keep those out of notebooks/.
+            f"--FileCheckpoints.checkpoint_dir={self.workdir / 'checkpoints'}",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--allow-root")  # CI containers run as root
