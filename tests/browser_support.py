@@ -463,10 +463,11 @@ class NotebookPage:
 
     # -- adding cells, like a learner ---------------------------------------------------
 
-    def run_new_cell(self, code: str, timeout: float = 30) -> int:
+    def run_new_cell(self, code: str, timeout: float = 30, wait: bool = True) -> int:
         """Add a code cell at the end, type ``code``, Shift+Enter; return its index.
 
-        Waits until the cell has run (an execution count, kernel idle).
+        Waits until the cell has run (an execution count, kernel idle), unless ``wait``
+        is false: then call :meth:`wait_for_cell` later.
         """
         count = len(self.cells())
         last = self.cell(count - 1)
@@ -481,14 +482,19 @@ class NotebookPage:
         # or auto-close brackets while it arrives.
         self.page.keyboard.insert_text(code)
         self.page.keyboard.press("Shift+Enter")
+        if wait:
+            self.wait_for_cell(count, timeout)
+        return count
+
+    def wait_for_cell(self, index: int, timeout: float = 30) -> None:
+        """Wait until cell ``index`` has run and the kernel is idle."""
 
         def ran():
             cells = self.wait_until_idle(timeout)
-            assert cells[count].ran, f"new cell prompt is {cells[count].prompt!r}"
+            assert cells[index].ran, f"cell {index + 1} prompt is {cells[index].prompt!r}"
             return True
 
-        wait_until("the new cell to run", ran, timeout)
-        return count
+        wait_until(f"cell {index + 1} to run", ran, timeout)
 
     def outputs_text(self, index: int) -> str:
         return "\n".join(o.text for o in self.cells()[index].outputs)

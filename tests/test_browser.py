@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -251,11 +252,16 @@ browser_server = tcplessons.start_echo_server(name="browser check")
 browser_board = tcplessons.Switchboard(browser_server)
 display(browser_board)"""
 
+# The cell stays busy until the test has seen line 2 on the page: the board must follow
+# the server live while a cell runs, not only once the kernel is idle again.  It waits
+# on a socket the test holds (bounded by its timeout), like any caller waits for an answer.
 CLIENT_CELL = """\
 browser_call = tcplessons.connect(browser_server.address)
 browser_call.sendall(b"hello")
 browser_server.log.wait_for("sent", line=2, timeout=5)
-print(browser_call.recv(1024))  # read the echo: closing with unread data resets the line"""
+print(browser_call.recv(1024))  # read the echo: closing with unread data resets the line
+with tcplessons.connect({gate!r}, timeout=10) as gate:
+    print(gate.recv(1024))"""
 
 HANG_UP_CELL = """\
 browser_call.close()
@@ -292,9 +298,18 @@ def check_switchboard(notebook: NotebookPage, stem: str):
     board.get_by_role("button", name="Ring the doorbell").click()
     wait_for_row(board, "line 1: open")
 
-    # A client cell connects and sends: line 2 appears and counts the echoed bytes.
-    notebook.run_new_cell(CLIENT_CELL)
-    wait_for_row(board, "line 2: open, 5 bytes in, 5 bytes out")
+    # A client cell connects and sends: line 2 appears and counts the echoed bytes,
+    # while that cell is still running.
+    with socket.create_server(("127.0.0.1", 0)) as gate:
+        gate.settimeout(10)
+        client = notebook.run_new_cell(CLIENT_CELL.format(gate=gate.getsockname()), wait=False)
+        conn, _ = gate.accept()  # the cell has sent "hello" and now waits for us
+        with conn:
+            wait_for_row(board, "line 2: open, 5 bytes in, 5 bytes out")
+            assert notebook.cells()[client].running, "the client cell should still be running"
+            conn.sendall(b"seen")
+    notebook.wait_for_cell(client)
+    assert "b'hello'" in notebook.outputs_text(client) and "b'seen'" in notebook.outputs_text(client)
 
     # The caller hangs up: the board says so.
     notebook.run_new_cell(HANG_UP_CELL)
