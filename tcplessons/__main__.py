@@ -82,9 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=GRADE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    grade.add_argument("paths", nargs="+", metavar="PATH", help="a notebook, or a folder of notebooks (its *.ipynb, sorted)")
+    grade.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a notebook, or a folder of notebooks (its *.ipynb, sorted)"
+    )
     grade.add_argument("--json", action="store_true", help="print the results as JSON on stdout instead of a table")
-    grade.add_argument("--csv", metavar="FILE", help="also write a gradebook: a row per notebook, a column per exercise, total")
+    grade.add_argument(
+        "--csv", metavar="FILE", help="also write a gradebook: a row per notebook, a column per exercise, total"
+    )
     grade.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N", help="grade N notebooks at once (default 1)")
     grade.add_argument(
         "--timeout",
@@ -147,7 +151,8 @@ def grade_command(args: argparse.Namespace) -> int:
         sys.stdout = None  # type: ignore[assignment]  # no second error at exit
     faults = [s for s in submissions if s["fault"]]
     if faults:
-        return _fail(f"the grader failed on {len(faults)} notebook(s), first {faults[0]['notebook']}: {faults[0]['fault']}", 1)
+        first = faults[0]
+        return _fail(f"the grader failed on {len(faults)} notebook(s), first {first['notebook']}: {first['fault']}", 1)
     return 0
 
 

@@ -34,10 +34,9 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO
+from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO
 
 __all__ = ["GradingError", "Progress", "find_notebooks", "format_table", "grade", "to_json", "write_csv"]
 
@@ -93,7 +92,8 @@ def exercise_catalogue(checks_dir: Optional[str] = None) -> List[Dict[str, Any]]
         except NotADirectoryError as exc:
             raise GradingError(str(exc)) from None
         except Exception as exc:
-            raise GradingError(f"the private checks in {checks_dir} failed to load: {type(exc).__name__}: {exc}") from None
+            reason = f"{type(exc).__name__}: {exc}"
+            raise GradingError(f"the private checks in {checks_dir} failed to load: {reason}") from None
     return [
         {"id": e.id, "lesson": e.lesson, "checks": [c.name for c in e.checks]} for e in all_exercises()
     ]
@@ -126,7 +126,13 @@ def _read_json(path: Path) -> Optional[Dict[str, Any]]:
 
 
 def _grade_one(
-    notebook: Path, catalogue: List[Dict[str, Any]], workdir: Path, number: int, timeout: float, cell_timeout: float, checks_dir: str
+    notebook: Path,
+    catalogue: List[Dict[str, Any]],
+    workdir: Path,
+    number: int,
+    timeout: float,
+    cell_timeout: float,
+    checks_dir: str,
 ) -> Dict[str, Any]:
     """Run the worker for one notebook under a hard time limit; return its submission row."""
     state_path = workdir / f"nb{number}-state.json"
@@ -179,7 +185,8 @@ def _grade_one(
         fault = state.get("fault") or last
         stop = f"the grader failed on this notebook: {fault}"
     elif not state.get("done"):
-        stop = f"the grading process was killed (signal {-proc.returncode if proc.returncode else '?'}), perhaps by the notebook's code"
+        signal_number = -proc.returncode if proc.returncode else "?"
+        stop = f"the grading process was killed (signal {signal_number}), perhaps by the notebook's code"
     return _submission(str(notebook), catalogue, state, stop, fault)
 
 
@@ -197,7 +204,9 @@ def _explain_missing(exercise_id: str, state: Dict[str, Any]) -> str:
     return NOT_ATTEMPTED
 
 
-def _submission(notebook: str, catalogue: List[Dict[str, Any]], state: Dict[str, Any], stop: str, fault: str) -> Dict[str, Any]:
+def _submission(
+    notebook: str, catalogue: List[Dict[str, Any]], state: Dict[str, Any], stop: str, fault: str
+) -> Dict[str, Any]:
     """Turn the worker's state into the row the reports print."""
     stop = stop or state.get("stopped", "") or ""
     error = state.get("error", "")
@@ -424,7 +433,8 @@ def write_csv(submissions: List[Dict[str, Any]], target) -> None:
     for sub in submissions:
         by_id = {ex["id"]: ex for ex in sub["exercises"]}
         score, out_of = _totals(sub, columns)
-        writer.writerow([sub["notebook"]] + [by_id[c]["score"] for c in columns] + [score, out_of, "; ".join(sub["notes"])])
+        scores = [by_id[c]["score"] for c in columns]
+        writer.writerow([sub["notebook"]] + scores + [score, out_of, "; ".join(sub["notes"])])
     if hasattr(target, "write"):
         target.write(buffer.getvalue())
     else:
@@ -485,5 +495,6 @@ def _kernel_check(answer_path: str, checks_dir: str, exercise_id: str, number: i
     try:
         result = one.run(obj).to_dict()["checks"][0]
     except KeyboardInterrupt:
-        result = {"name": exercise.checks[number].name, "passed": False, "message": "your code raised KeyboardInterrupt"}
+        name = exercise.checks[number].name
+        result = {"name": name, "passed": False, "message": "your code raised KeyboardInterrupt"}
     _write_answer(answer_path, result)

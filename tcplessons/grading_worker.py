@@ -261,7 +261,13 @@ class Worker:
         quiet.addHandler(logging.NullHandler())
         quiet.propagate = False
         client = QuietClient(
-            self.nb, km=km, allow_errors=True, iopub_timeout=1, store_widget_state=False, log=quiet, record_timing=False
+            self.nb,
+            km=km,
+            allow_errors=True,
+            iopub_timeout=1,
+            store_widget_state=False,
+            log=quiet,
+            record_timing=False,
         )
         client.kc = kc
         client.timeout_func = lambda cell: self.current_limit
@@ -444,7 +450,8 @@ class Worker:
 
     def source_defines(self, name: str) -> List[int]:
         """Cells whose source defines ``name`` (def, class, or assignment) — a rough look."""
-        pattern = re.compile(rf"^\s*(?:async\s+def|def|class)\s+{re.escape(name)}\b|^\s*{re.escape(name)}\s*=[^=]", re.M)
+        word = re.escape(name)
+        pattern = re.compile(rf"^\s*(?:async\s+def|def|class)\s+{word}\b|^\s*{word}\s*=[^=]", re.M)
         return [i for i in self.code_cells if pattern.search(self.nb.cells[i].source)]
 
     async def check_all(self) -> None:
@@ -471,7 +478,8 @@ class Worker:
         if how == "interrupted":
             message = (
                 f"this check did not finish within {limit}; it was stopped\n"
-                "hint: your code probably waits forever (in accept(), recv() or a loop) for something that never comes"
+                "hint: your code probably waits forever (in accept(), recv() or a loop)"
+                " for something that never comes"
             )
         elif how == "stuck":
             message = f"this check did not finish within {limit}, and your code did not stop when interrupted"
@@ -484,7 +492,7 @@ class Worker:
             await self.run_cells()
             defined = await self.inventory()
             if exercise_id not in defined:
-                raise GiveUp(f"{exercise_id} was no longer defined once the kernel was restarted and the cells run again")
+                raise GiveUp(f"{exercise_id} was no longer defined once the kernel was restarted and the cells rerun")
         return {"name": name, "passed": False, "message": message}
 
     # -- the whole job -------------------------------------------------------------
