@@ -446,6 +446,9 @@ def write_csv(submissions: List[Dict[str, Any]], target) -> None:
 # writing JSON to a file, never by printing: the learner's threads may print at any time.
 
 _private_loaded: set = set()
+#: What each exercise's name held when the notebook's cells had all run: checks run on
+#: that object even if an earlier check's call rebinds the name.
+_at_the_end: Dict[str, Any] = {}
 
 
 def _write_answer(path: str, answer: Dict[str, Any]) -> None:
@@ -481,6 +484,8 @@ def _kernel_inventory(answer_path: str, checks_dir: str, package_dir: str, ids: 
     _load_private(checks_dir)
     namespace = _user_namespace()
     defined = {e.id: [c.name for c in e.checks] for e in all_exercises() if e.id in namespace}
+    _at_the_end.clear()
+    _at_the_end.update((name, namespace[name]) for name in defined)
     _write_answer(answer_path, {"defined": defined})
 
 
@@ -491,7 +496,7 @@ def _kernel_check(answer_path: str, checks_dir: str, exercise_id: str, number: i
     _load_private(checks_dir)
     exercise = get_exercise(exercise_id)
     one = Exercise(exercise.id, exercise.lesson, exercise.summary, [exercise.checks[number]])
-    obj = _user_namespace()[exercise_id]
+    obj = _at_the_end[exercise_id] if exercise_id in _at_the_end else _user_namespace()[exercise_id]
     try:
         result = one.run(obj).to_dict()["checks"][0]
     except KeyboardInterrupt:
