@@ -320,7 +320,7 @@ def grade(
     progress = progress or Progress(len(notebooks), enabled=False)
     progress.total = len(notebooks)
     results: List[Optional[Dict[str, Any]]] = [None] * len(notebooks)
-    with tempfile.TemporaryDirectory(prefix="tcplessons-grading-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="tcplessons-grading-", ignore_cleanup_errors=True) as tmp:
         progress.start()
         pool = ThreadPoolExecutor(max_workers=jobs)
         try:
