@@ -87,6 +87,7 @@ class JupyterLab:
         self.process: Optional[subprocess.Popen] = None
         self.url = ""
         self.log_path = self.workdir / "jupyterlab.log"
+        self.course_settings_installed = False
 
     # Where the learner's own Jupyter settings would come from: all replaced by
     # empty temporary folders, so the test sees only what the project installs.
@@ -126,7 +127,8 @@ class JupyterLab:
         installed yet, serve a copy of that folder with them added.
         """
         installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
-        if (installed / "overrides.d" / COURSE_SETTINGS.name).exists() or not COURSE_SETTINGS.exists():
+        self.course_settings_installed = (installed / "overrides.d" / COURSE_SETTINGS.name).exists()
+        if self.course_settings_installed or not COURSE_SETTINGS.exists():
             return []
         settings = self.workdir / "app-settings"
         if installed.is_dir():

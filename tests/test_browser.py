@@ -9,8 +9,11 @@ learner sees:
 - every widget the notebook displays rendered: none stuck on "Loading widget...", none
   saying "Error displaying widget", as many as the stored notebook has;
 - a live widget answers: a Switchboard shows a new line when its "Ring the doorbell"
-  button is clicked and when a client cell connects, marks lines hung up, and "Hang up"
-  closes a line; a ChatWindow sends what is typed and shows a bot's reply.
+  button is clicked and when a client cell connects (while that cell still runs), marks
+  the caller's hang-up, and its "Hang up" button closes a line; a ChatWindow sends what
+  is typed and shows a bot's reply;
+- the course's JupyterLab settings (``jupyter-config/``) apply: no "Restart Kernel?"
+  dialog, no news prompt.
 
 A picture of each lesson goes to ``screenshots/`` (kept out of git).  Run only this test
 with ``pytest tests/test_browser.py`` (or ``pytest -m browser``);
@@ -131,9 +134,17 @@ def new_page(browser_context):
 # -- the course's settings reach JupyterLab -------------------------------------------------
 
 
-def test_course_settings_reach_jupyterlab(lab):
+def test_course_settings_reach_jupyterlab(lab, capsys):
     """The project's overrides (no news fetch, no restart dialog, no saved widget state)."""
     assert COURSE_SETTINGS.exists(), f"missing {COURSE_SETTINGS}"
+    with capsys.disabled():
+        if lab.course_settings_installed:
+            print("\n  course settings: installed next to JupyterLab, as a learner gets them")
+        else:
+            print(
+                "\n  course settings: NOT installed in this environment (pip install ./jupyter-config);"
+                " this test serves them from jupyter-config/"
+            )
 
     def default(plugin: str, key: str):
         schema = lab.api("GET", f"lab/api/settings/{plugin}")["schema"]
