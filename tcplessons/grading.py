@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO
@@ -147,6 +148,7 @@ def _grade_one(
         "checks_dir": str(Path(checks_dir).resolve()) if checks_dir else "",
         "package_dir": str(Path(__file__).resolve().parent),
         "exercises": catalogue,
+        "started": time.time(),  # the budget counts from here, the worker's own start-up too
     }
     job_path.write_text(json.dumps(job))
     killed = False

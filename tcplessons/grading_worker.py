@@ -108,7 +108,8 @@ class Worker:
     def __init__(self, job: Dict[str, Any]):
         self.job = job
         self.state_path = Path(job["state"])
-        self.deadline = time.monotonic() + float(job["timeout"])
+        spent = max(0.0, time.time() - float(job.get("started", time.time())))  # starting this process
+        self.deadline = time.monotonic() + float(job["timeout"]) - spent
         self.cell_timeout = float(job["cell_timeout"])
         self.catalogue: Dict[str, List[str]] = {e["id"]: e["checks"] for e in job["exercises"]}
         self.state: Dict[str, Any] = {

@@ -298,6 +298,7 @@ def test_table_and_the_time_budget_of_a_notebook(tmp_path, checks_dir):
         (["EMPTY"], "no notebooks"),
         (["NB", "--jobs", "0"], "must be at least 1"),
         (["NB", "--timeout", "-1"], "must be more than 0"),
+        (["NB", "--timeout", "5", "--cell-timeout", "10"], "cannot be longer than --timeout"),
         (["NB", "--checks", "/no/such/checks"], "--checks needs a folder"),
         (["NB", "--checks", "BROKEN"], "failed to load"),
         (["NB", "--csv", "/no/such/dir/grades.csv"], "cannot write the gradebook"),
