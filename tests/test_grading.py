@@ -94,7 +94,7 @@ def checks_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory, checks_dir):
-    """Grade a folder of awkward submissions once; return (result, json, csv rows, folder)."""
+    """Grade a folder of awkward submissions once: the process result, its JSON, the CSV rows."""
     folder = tmp_path_factory.mktemp("submissions")
     pids = tmp_path_factory.mktemp("pids")
     write_notebook(folder / "a_good.ipynb", "import tcplessons", GOOD, 'check("zz_twice", zz_twice)')
@@ -116,7 +116,10 @@ def batch(tmp_path_factory, checks_dir):
         "while True:\n    print('x' * 100000)",
     )
     (folder / "j_bad_json.ipynb").write_text('{"cells": [')
-    write_notebook(folder / "n_loop_before_def.ipynb", "while True:\n    pass\n" + GOOD)
+    write_notebook(
+        folder / "n_accept_before_def.ipynb",
+        "import socket\nsocket.create_server(('127.0.0.1', 0)).accept()  # blocks: nobody calls\n" + GOOD,
+    )
     write_notebook(folder / "o_syntax_error.ipynb", GOOD.replace("return", "retrun"))
     # A notebook whose kernel holds some other tcplessons (say, one in the learner's
     # folder) is not checked with it.
@@ -202,10 +205,11 @@ def test_endless_loop_at_top_level_is_interrupted_and_the_run_goes_on(batch):
 
 
 def test_why_a_definition_never_happened(batch):
-    looped = exercise(batch, "n_loop_before_def.ipynb")
-    assert not looped["attempted"] and looped["score"] == 0
-    assert looped["checks"][0]["message"] == (
-        'not attempted: cell 2 ("while True:"), where zz_twice is defined, did not finish within 1.5 s and was interrupted'
+    blocked = exercise(batch, "n_accept_before_def.ipynb")
+    assert not blocked["attempted"] and blocked["score"] == 0
+    assert blocked["checks"][0]["message"] == (
+        'not attempted: cell 2 ("import socket"), where zz_twice is defined,'
+        " did not finish within 1.5 s and was interrupted"
     )
     typo = exercise(batch, "o_syntax_error.ipynb")
     assert not typo["attempted"]
