@@ -45,6 +45,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Containers often give /dev/shm only 64 MB; a tall notebook screenshot needs more.
+    "--disable-dev-shm-usage",
 ]
 
 #: Settings only this test needs, on top of the course's: never save a lesson file
