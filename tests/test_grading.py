@@ -346,16 +346,31 @@ def test_lesson_01_stub_fails_and_the_reference_solution_passes(tmp_path):
                 cell.source = solution.read_text()
         nbformat.write(nb, str(tmp_path / LESSON_01[0].name))
         paths.append(str(tmp_path / LESSON_01[0].name))
-    result = run_grader(*paths, "--json", "-q", "--jobs", "2", "--timeout", "60")
+    # An instructor's private check added to a course exercise runs with the others.
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "extra.py").write_text(
+        "from tcplessons.exercises import get_exercise\n"
+        "@get_exercise('open_doorbell').check('instructor: returns an object with accept()')\n"
+        "def _(fn):\n"
+        "    sock = fn()\n"
+        "    try:\n"
+        "        assert callable(sock.accept)\n"
+        "    finally:\n"
+        "        sock.close()\n"
+    )
+    result = run_grader(*paths, "--json", "-q", "--jobs", "2", "--timeout", "60", "--checks", str(private))
     assert result.returncode == 0, result.stderr
     subs = json.loads(result.stdout)["submissions"]
     doorbell = next(e for e in subs[0]["exercises"] if e["id"] == "open_doorbell")
     assert subs[0]["notebook"] == stub
     assert doorbell["attempted"] and not doorbell["passed"] and doorbell["score"] == 0
     assert all(c["message"].startswith("not written yet") for c in doorbell["checks"])
+    assert doorbell["checks"][-1]["name"] == "instructor: returns an object with accept()"
     if len(subs) == 2:
         solved = next(e for e in subs[1]["exercises"] if e["id"] == "open_doorbell")
         assert solved["passed"], textwrap.indent(json.dumps(solved, indent=1), "  ")
+        assert solved["max_score"] == doorbell["max_score"]
 
 
 def test_progress_bar_on_a_terminal_and_lines_otherwise():
