@@ -472,10 +472,8 @@ def _user_namespace() -> Dict[str, Any]:
     return IPython.get_ipython().user_ns
 
 
-def _kernel_inventory(answer_path: str, checks_dir: str, package_dir: str, ids: List[str]) -> None:
+def _kernel_inventory(answer_path: str, checks_dir: str, package_dir: str) -> None:
     """Write which exercises the kernel's namespace defines, with their check names."""
-    from .exercises import all_exercises
-
     here = str(Path(__file__).resolve().parent)
     if here != package_dir:
         _write_answer(
@@ -483,9 +481,16 @@ def _kernel_inventory(answer_path: str, checks_dir: str, package_dir: str, ids: 
             {"error": f"the notebook's kernel imported a different tcplessons (from {here}), so it was not checked"},
         )
         return
-    _load_private(checks_dir)
-    namespace = _user_namespace()
-    defined = {e.id: [c.name for c in e.checks] for e in all_exercises() if e.id in namespace}
+    try:
+        from .exercises import all_exercises
+
+        _load_private(checks_dir)
+        namespace = _user_namespace()
+        defined = {e.id: [c.name for c in e.checks] for e in all_exercises() if e.id in namespace}
+    except Exception as exc:  # e.g. the notebook replaced a module the checks need
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        _write_answer(answer_path, {"error": f"the checks could not be loaded in this notebook's kernel ({reason})"})
+        return
     _at_the_end.clear()
     _at_the_end.update((name, namespace[name]) for name in defined)
     _write_answer(answer_path, {"defined": defined})
@@ -501,7 +506,7 @@ def _kernel_check(answer_path: str, checks_dir: str, exercise_id: str, number: i
     obj = _at_the_end[exercise_id] if exercise_id in _at_the_end else _user_namespace()[exercise_id]
     try:
         result = one.run(obj).to_dict()["checks"][0]
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Exercise.run lets it through, so that the stop button works
         name = exercise.checks[number].name
         result = {"name": name, "passed": False, "message": "your code raised KeyboardInterrupt"}
     _write_answer(answer_path, result)

@@ -430,7 +430,6 @@ class Worker:
             "_kernel_inventory",
             self.job.get("checks_dir") or "",
             self.job["package_dir"],
-            sorted(self.catalogue),
             at_least=HELPER_TIMEOUT,  # only the grader's code runs here (imports, no learner code)
         )
         if how == "ok" and answer is None:
