@@ -124,11 +124,15 @@ def test_stub_fails_every_check_at_once():
     assert all(r.message.startswith("not written yet") for r in report.results)
 
 
-def _wait_threads(baseline, timeout=3.0):
+def _new_threads(before, timeout=3.0):
+    """Threads alive now that were not in ``before``, once they had ``timeout`` to end."""
     deadline = time.monotonic() + timeout
-    while threading.active_count() > baseline and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        new = [t for t in threading.enumerate() if t not in before]
+        if not new:
+            return []
         time.sleep(0.01)  # bounded poll: thread endings cannot be waited on as a group
-    return threading.active_count()
+    return [t for t in threading.enumerate() if t not in before]
 
 
 def test_a_serve_many_that_never_returns_is_stopped_after_the_check(capfd):
@@ -143,12 +147,12 @@ def test_a_serve_many_that_never_returns_is_stopped_after_the_check(capfd):
                 continue
             threading.Thread(target=handler, args=(conn,), daemon=True).start()
 
-    baseline = threading.active_count()
+    before = set(threading.enumerate())
     hook = threading.excepthook
     report = EXERCISE.run(serve_many)
     assert not report.passed
     assert "did not return within" in str(report)
-    assert _wait_threads(baseline) == baseline, "the spinning serve_many thread is still alive"
+    assert _new_threads(before) == [], "the spinning serve_many thread is still alive"
     assert threading.excepthook is hook
     assert capfd.readouterr().err == ""
 
@@ -162,10 +166,10 @@ def test_one_at_a_time_leaves_no_thread_behind():
                 return
             handler(conn)
 
-    baseline = threading.active_count()
+    before = set(threading.enumerate())
     report = EXERCISE.run(serve_many)
     assert "not answered while the first was still on the line" in str(report)
-    assert _wait_threads(baseline) == baseline
+    assert _new_threads(before) == []
 
 
 def test_exceptions_in_learner_threads_go_to_the_report_not_stderr(capfd):
