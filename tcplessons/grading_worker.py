@@ -384,11 +384,7 @@ class Worker:
             label = cell_label(index, self.nb.cells[index].source)
             self.state.update(phase="running", current=label)
             self.save()
-            try:
-                how = await self.execute(index)
-            except OutOfTime:
-                self.state["out_of_time_in"] = label
-                raise
+            how = await self.execute(index)
             self.ran.add(index)
             limit = _seconds(self.current_limit)
             if how == "interrupted":
@@ -465,7 +461,7 @@ class Worker:
             results: List[Dict[str, Any]] = []
             self.state["results"][exercise_id] = {"attempted": True, "names": names, "checks": results}
             for number, name in enumerate(names):
-                self.state.update(current=f"{exercise_id}: {name}")
+                self.state.update(current=f'the check "{name}" of {exercise_id}')
                 self.save()
                 results.append(await self.check_one(exercise_id, number, name))
                 self.save()
@@ -516,7 +512,6 @@ class Worker:
             await self.stop_kernel()
             self.state["errors"] = {str(k): v for k, v in self.errors.items()}
             self.state["skipped"] = {str(k): v for k, v in self.skip.items() if v}
-            self.state["ran"] = sorted(self.ran | set(i for i, v in self.skip.items() if v))
             if self.workdir is not None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
 
