@@ -217,9 +217,10 @@ def _submission(
     exercises = []
     for ex in catalogue:
         got = results.get(ex["id"])
-        if got is not None:
+        if got is not None or (defined is not None and ex["id"] in defined):
+            got = got or {}
             names = got.get("names") or ex["checks"]
-            checks = [dict(c) for c in got["checks"]]
+            checks = [dict(c) for c in got.get("checks", [])]
             for name in names[len(checks) :]:
                 checks.append({"name": name, "passed": False, "message": f"not checked: {stop or 'grading stopped'}"})
             attempted = True

@@ -292,7 +292,8 @@ def test_table_and_the_time_budget_of_a_notebook(tmp_path, checks_dir):
     assert re.search(r"slow\.ipynb\s+0/2\s+0/2$", out, re.M)
     assert "not checked: the time for this notebook (6 s) ran out" in out
     assert re.search(r"freeze\.ipynb\s+0/2\s+0/2$", out, re.M)
-    assert 'not checked: grading this notebook was stopped after 6 s (while running cell 3 ("import os, signal"))' in out
+    stopped = 'grading this notebook was stopped after 6 s (while running cell 3 ("import os, signal"))'
+    assert f"not checked: {stopped}" in out
 
 
 @pytest.mark.parametrize(
@@ -414,3 +415,32 @@ def test_a_grader_fault_is_a_row_and_exit_status_1(tmp_path, monkeypatch, capsys
     for ex in sub["exercises"]:
         assert not ex["attempted"] and ex["score"] == 0
         assert all(c["message"].startswith("not checked: the grader failed") for c in ex["checks"])
+
+
+def test_rows_when_grading_stopped_half_way():
+    """Defined exercises keep the checks that ran; the rest say why they were not checked."""
+    from tcplessons.grading import _submission
+
+    catalogue = [
+        {"id": "first", "checks": ["a", "b"]},
+        {"id": "second", "checks": ["c"]},
+        {"id": "third", "checks": ["d"]},
+    ]
+    state = {
+        "done": True,
+        "defined": ["first", "second"],
+        "results": {
+            "first": {"attempted": True, "names": ["a", "b"], "checks": [{"name": "a", "passed": True, "message": ""}]}
+        },
+        "stopped": "the time for this notebook (5 s) ran out",
+        "notes": ['the time for this notebook (5 s) ran out while running the check "b" of first'],
+        "definitions": {"first": [1], "second": [2], "third": []},
+    }
+    row = _submission("nb.ipynb", catalogue, state, "", "")
+    first, second, third = row["exercises"]
+    assert (first["attempted"], first["score"], first["max_score"]) == (True, 1, 2)
+    assert first["checks"][1]["message"] == "not checked: the time for this notebook (5 s) ran out"
+    assert (second["attempted"], second["score"], second["max_score"]) == (True, 0, 1)
+    assert second["checks"][0]["message"] == "not checked: the time for this notebook (5 s) ran out"
+    assert (third["attempted"], third["checks"][0]["message"]) == (False, "not attempted")
+    assert row["notes"] == state["notes"]
