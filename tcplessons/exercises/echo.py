@@ -10,14 +10,14 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
-import struct
-import sys
 import threading
 from typing import Callable, Dict, Iterator, Optional, Tuple
 
 from .model import CheckFailed, Exercise
 from .registry import register
 from .tools import (
+    blocking_with_os_timeouts,
+    shut_down_and_close,
     ShortRecvSocket,
     ShortSendSocket,
     call_with_timeout,
@@ -54,30 +54,6 @@ SHUTDOWN_HINT = (
 
 
 
-def _blocking(sock: socket.socket, seconds: float = 5.0) -> socket.socket:
-    """Put ``sock`` in blocking mode, as a server's accepted socket is, so every correct
-    solution works (``MSG_WAITALL`` waits only on a blocking socket); the kernel's own
-    timeouts still bound each call in case the learner's code waits for nothing."""
-    sock.settimeout(None)
-    if sys.platform == "win32":
-        value = struct.pack("I", int(seconds * 1000))
-    else:
-        value = struct.pack("ll", int(seconds), 0)
-    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, option, value)
-        except OSError:
-            pass
-    return sock
-
-
-def _hang_up(sock: socket.socket) -> None:
-    """shutdown() wakes a thread blocked in recv() on this socket; close() alone does not."""
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
 
 # -- handle_echo ----------------------------------------------------------------------------
 
@@ -100,7 +76,7 @@ def _run_echo(
     """Send ``data`` in pieces of ``chunk`` bytes to ``fn(conn)``, hang up our write side,
     read the echo at the same time (so large data cannot deadlock), and judge it."""
     with loopback_pair() as (client, server):
-        _blocking(server)
+        blocking_with_os_timeouts(server)
         conn = wrap(server) if wrap else server
         try:
             echoed: Dict[str, bytes] = {}
@@ -133,7 +109,7 @@ def _run_echo(
                 )
             got = echoed.get("data", b"")
         finally:
-            _hang_up(conn)
+            shut_down_and_close(conn)
     if got != data:
         # The text never quotes how many bytes did arrive: that depends on timing, and a
         # report must read the same on every run.
@@ -194,13 +170,13 @@ def _(fn):
     # 1. A caller who rings and hangs up without a word: recv() gives b"" at once.
     with loopback_pair() as (client, server):
         client.close()
-        _returns_quickly(fn, _blocking(server), "a caller who hung up without sending anything")
+        _returns_quickly(fn, blocking_with_os_timeouts(server), "a caller who hung up without sending anything")
     # 2. A caller who sends a lot, then resets the line (RST) without reading the echo.
     with loopback_pair() as (client, server):
         client.sendall(b"x" * 100_000)
         client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         client.close()  # SO_LINGER 0: close() sends a reset instead of a goodbye
-        _returns_quickly(fn, _blocking(server), "a caller who sent 100000 bytes and reset the line")
+        _returns_quickly(fn, blocking_with_os_timeouts(server), "a caller who sent 100000 bytes and reset the line")
 
 
 def _returns_quickly(fn, conn: socket.socket, who: str) -> None:
@@ -213,7 +189,7 @@ def _returns_quickly(fn, conn: socket.socket, who: str) -> None:
     except (OSError, socket.timeout):
         pass  # a dead line may surface as ConnectionResetError or BrokenPipeError: fine
     finally:
-        _hang_up(conn)
+        shut_down_and_close(conn)
 
 
 # -- echo_client ------------------------------------------------------------------------------
@@ -319,7 +295,7 @@ def _call_client(fn, address, message: str):
                 hint="sockets carry bytes, not str: send message.encode('utf-8')",
             ) from None
         raise
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         raise CheckFailed(
             "echo_client raised UnicodeDecodeError while reading the reply",
             got="UnicodeDecodeError (a character was split between two reads)",

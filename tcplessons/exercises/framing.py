@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import socket
 import struct
-import sys
 import threading
 from typing import Any, Callable, List, Optional
 
 from .model import CheckFailed, Exercise
 from .registry import register
 from .tools import (
+    blocking_with_os_timeouts,
+    shut_down_and_close,
     ShortRecvSocket,
     ShortSendSocket,
     call_with_timeout,
@@ -33,30 +34,6 @@ LESSON = "04-framing"
 STUCK = 1.5
 
 
-def _blocking(sock: socket.socket, seconds: float = 5.0) -> socket.socket:
-    """Put ``sock`` in blocking mode, as a server's accepted socket is, so every correct
-    solution works (``MSG_WAITALL`` waits only on a blocking socket); the kernel's own
-    timeouts still bound each call in case the learner's code waits for nothing."""
-    sock.settimeout(None)
-    if sys.platform == "win32":
-        value = struct.pack("I", int(seconds * 1000))
-    else:
-        value = struct.pack("ll", int(seconds), 0)
-    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, option, value)
-        except OSError:
-            pass
-    return sock
-
-
-def _hang_up(sock: socket.socket) -> None:
-    """shutdown() wakes a thread blocked in recv() on this socket; close() alone does not."""
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
 
 # -- LineReader -------------------------------------------------------------------------------
 
@@ -246,7 +223,7 @@ def frame(text: str) -> bytes:
 def _wire_after(fn, texts: List[str], wrap: Optional[Callable[[socket.socket], socket.socket]] = None) -> bytes:
     """Call ``fn(sock, text)`` for each text; return every byte that reached the other end."""
     with loopback_pair() as (client, server):
-        _blocking(client)
+        blocking_with_os_timeouts(client)
         sock = wrap(client) if wrap else client
         try:
             wire: dict = {}
@@ -261,7 +238,7 @@ def _wire_after(fn, texts: List[str], wrap: Optional[Callable[[socket.socket], s
             reader.join(STUCK)
             return wire.get("data", b"")
         finally:
-            _hang_up(sock)
+            shut_down_and_close(sock)
 
 
 def _judge_wire(got: bytes, texts: List[str], *, short_send: bool = False) -> None:
@@ -348,7 +325,7 @@ def _receive(
     """Write ``wire`` to one end (in pieces of ``chunk``); call ``fn(sock)`` ``calls``
     times on the other.  Returns the results; the last may be an exception instance."""
     with loopback_pair() as (client, server):
-        _blocking(client)
+        blocking_with_os_timeouts(client)
         sock = ShortRecvSocket.adopt(client, limit) if limit else client
         try:
             sender = send_in_chunks(server, wire, chunk, hang_up=hang_up)
@@ -368,7 +345,7 @@ def _receive(
             sender.join(STUCK)
             return results
         finally:
-            _hang_up(sock)
+            shut_down_and_close(sock)
 
 
 def _describe(result: Any) -> str:

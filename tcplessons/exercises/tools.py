@@ -12,18 +12,25 @@ wait is bounded, so a wrong answer fails in seconds instead of hanging the noteb
   needed on a fast loopback.
 - :func:`send_in_chunks` — write data in pieces from a background thread.
 - :func:`show_bytes` — a short, deterministic description of some bytes.
+- :func:`blocking_with_os_timeouts` — a blocking socket (as accept() gives a server)
+  whose operating-system timeouts still bound every call.
+- :func:`shut_down_and_close` — shut a socket down and close it, waking any thread blocked on it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import struct
+import sys
 import threading
 from typing import Any, Callable, Iterator, Optional, Tuple
 
 from .model import CheckFailed
 
 __all__ = [
+    "blocking_with_os_timeouts",
+    "shut_down_and_close",
     "ShortRecvSocket",
     "ShortSendSocket",
     "call_with_timeout",
@@ -180,3 +187,30 @@ def recv_until_closed(sock: socket.socket, limit: int = 64 * 1024 * 1024) -> byt
         chunks.append(data)
         total += len(data)
     return b"".join(chunks)
+
+
+def blocking_with_os_timeouts(sock: socket.socket, seconds: float = 5.0) -> socket.socket:
+    """Put ``sock`` in blocking mode, as a server's accepted socket is, so every correct
+    solution works (``MSG_WAITALL`` waits only on a blocking socket); the kernel's own
+    timeouts (SO_RCVTIMEO, SO_SNDTIMEO) still bound each call in case the learner's code
+    waits for something that never comes."""
+    sock.settimeout(None)
+    if sys.platform == "win32":
+        value = struct.pack("I", int(seconds * 1000))
+    else:
+        value = struct.pack("ll", int(seconds), 0)
+    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, value)
+        except OSError:
+            pass
+    return sock
+
+
+def shut_down_and_close(sock: socket.socket) -> None:
+    """shutdown() wakes a thread blocked in recv() on this socket; close() alone does not."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()

@@ -1,4 +1,3 @@
-import socket
 
 
 def recv_exactly(sock, n):
