@@ -1,5 +1,3 @@
-
-
 def recv_all(sock):
     """Everything the caller sends, until it hangs up."""
     chunks = []

@@ -1,5 +1,3 @@
-
-
 def recv_exactly(sock, n):
     """Exactly n bytes from sock; EOFError if the caller hangs up first."""
     chunks = []
