@@ -186,6 +186,7 @@ class Room:
         self._lock = threading.Lock()  # guards _members and _dropped; never held while sending
         self._members: Dict[str, _Member] = {}
         self._dropped: Dict[str, _Member] = {}  # dropped, but leave() not called yet
+        self._writers: set = set()  # writer threads still running, for close()
 
     def names(self) -> List[str]:
         """Who is in the room, sorted."""
@@ -256,12 +257,30 @@ class Room:
                             name=f"tcplessons chat writer {member.name}",
                             daemon=True,
                         )
+                        with self._lock:
+                            self._writers.add(member.writer)
                         member.writer.start()
         for member in failed:
             self._drop(member)
 
     def _write(self, member: _Member) -> None:
         """Flush one member's backlog, then end (a writer thread's whole life)."""
+        try:
+            self._flush(member)
+        finally:
+            with self._lock:
+                self._writers.discard(threading.current_thread())
+
+    def close(self) -> None:
+        """Wait (bounded) for every writer thread to finish; the server calls this when it
+        stops, after every line is shut down, so no thread outlives ``stop()``."""
+        with self._lock:
+            writers = list(self._writers)
+        for writer in writers:
+            if writer is not threading.current_thread():
+                writer.join(self.WRITER_JOIN)
+
+    def _flush(self, member: _Member) -> None:
         while True:  # ends when the backlog is empty or the member is gone
             with member.lock:
                 if member.gone or not member.backlog:
@@ -461,6 +480,8 @@ def start_chat_server(
 
     server = start_server(chat, name, host=host, port=port, backlog=backlog)
     server.room = room
+    if callable(getattr(room, "close", None)):
+        server.on_stop(room.close)
     return server
 
 

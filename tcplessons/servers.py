@@ -128,6 +128,7 @@ class Server:
         self._count = 0
         self._stopping = False
         self._stopped = threading.Event()
+        self._on_stop: List[Callable[[], None]] = []
 
         # Bind and listen *here*, in the caller's thread: when this constructor returns,
         # the kernel already queues callers in the backlog, so nobody has to sleep().
@@ -191,6 +192,11 @@ class Server:
         except OSError:
             return None
         return struct.unpack_from("I", info, 24)[0]
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` in stop(), once every line is shut down and its handler has
+        finished — for helpers that run threads of their own (the chat room's writers)."""
+        self._on_stop.append(callback)
 
     def nc_command(self) -> str:
         """The terminal command that joins this server, e.g. ``nc 127.0.0.1 PORT``."""
@@ -305,6 +311,11 @@ class Server:
                         ),
                     )
             line.sock.close()
+        for callback in self._on_stop:
+            try:
+                callback()
+            except Exception as exc:  # captured like a handler's error, never printed
+                self.log.record("error", error=exc)
         self.listener.close()
         self._wake_r.close()
         self._wake_w.close()
