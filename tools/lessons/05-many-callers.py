@@ -25,6 +25,8 @@ import socketserver
 import threading
 import time
 
+from IPython.display import display
+
 from tcplessons import Switchboard, check, connect, start_server, stop_all
 
 # %% [markdown]

@@ -23,6 +23,8 @@ import tcplessons
 
 print(tcplessons.versions())
 
+from IPython.display import display
+
 from tcplessons import ChatBot, ChatWindow, check, connect, start_bots, start_chat_server, stop_all
 
 # %% [markdown]
