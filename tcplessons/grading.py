@@ -103,6 +103,7 @@ def exercise_catalogue(checks_dir: Optional[str] = None) -> List[Dict[str, Any]]
 # -- grading one notebook ------------------------------------------------------------
 _running: Dict[int, subprocess.Popen] = {}
 _running_lock = threading.Lock()
+_stopping = threading.Event()  # set on Ctrl-C: start no more workers
 
 
 def _kill_group(pid: int) -> None:
@@ -152,7 +153,9 @@ def _grade_one(
     }
     job_path.write_text(json.dumps(job))
     killed = False
-    with open(err_path, "wb") as err:
+    with open(err_path, "wb") as err, _running_lock:  # the lock: Ctrl-C sees every worker started
+        if _stopping.is_set():
+            return _submission(str(notebook), catalogue, {}, "grading was interrupted", "")
         proc = subprocess.Popen(
             [sys.executable, "-m", "tcplessons.grading_worker", str(job_path)],
             stdin=subprocess.DEVNULL,
@@ -161,17 +164,16 @@ def _grade_one(
             cwd=str(workdir),
             start_new_session=True,  # its own process group: one kill takes all of it
         )
+        _running[proc.pid] = proc
+    try:
+        proc.wait(timeout=timeout + KILL_GRACE)
+    except subprocess.TimeoutExpired:
+        killed = True
+        _kill_group(proc.pid)
+        proc.wait()
+    finally:
         with _running_lock:
-            _running[proc.pid] = proc
-        try:
-            proc.wait(timeout=timeout + KILL_GRACE)
-        except subprocess.TimeoutExpired:
-            killed = True
-            _kill_group(proc.pid)
-            proc.wait()
-        finally:
-            with _running_lock:
-                _running.pop(proc.pid, None)
+            _running.pop(proc.pid, None)
     state = _read_json(state_path) or {}
     if killed or proc.returncode != 0:
         for pid in state.get("kernel_pids", []):  # kernels lead process groups of their own
@@ -326,6 +328,7 @@ def grade(
     with tempfile.TemporaryDirectory(prefix="tcplessons-grading-", ignore_cleanup_errors=True) as tmp:
         progress.start()
         pool = ThreadPoolExecutor(max_workers=jobs)
+        futures: Dict[Any, int] = {}
         try:
             futures = {
                 pool.submit(_grade_one, nb, catalogue, Path(tmp), i, timeout, cell_timeout, checks_dir or ""): i
@@ -338,6 +341,7 @@ def grade(
             for future in futures:
                 future.cancel()
             with _running_lock:
+                _stopping.set()
                 procs = list(_running.values())
             for proc in procs:
                 _kill_group(proc.pid)
