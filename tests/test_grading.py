@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -444,3 +445,39 @@ def test_rows_when_grading_stopped_half_way():
     assert second["checks"][0]["message"] == "not checked: the time for this notebook (5 s) ran out"
     assert (third["attempted"], third["checks"][0]["message"]) == (False, "not attempted")
     assert row["notes"] == state["notes"]
+
+
+def test_ctrl_c_stops_the_workers_and_their_kernels(tmp_path):
+    """An instructor's Ctrl-C ends the run at once (status 130), leaving no kernel behind."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    for n in range(3):
+        write_notebook(
+            tmp_path / f"slow{n}.ipynb",
+            f"import os, time\nopen({str(pids / f'{n}.pid')!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)",
+        )
+    # SIGINT may be ignored in a background shell's children: make it raise, as at a terminal.
+    code = (
+        "import runpy, signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        f"sys.argv = ['tcplessons', 'grade', {str(tmp_path)!r}, '--jobs', '2', '--timeout', '60']\n"
+        "runpy.run_module('tcplessons', run_name='__main__')\n"
+    )
+    grader = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(list(pids.glob("*.pid"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling with a deadline for both kernels to be running
+        kernels = [int(p.read_text()) for p in pids.glob("*.pid")]
+        assert len(kernels) == 2, "two notebooks should be running (--jobs 2)"
+        grader.send_signal(signal.SIGINT)
+        out, err = grader.communicate(timeout=15)
+    finally:
+        grader.kill()
+    assert grader.returncode == 130
+    assert err.strip().splitlines()[-1] == "tcplessons grade: interrupted; the notebooks being graded were stopped"
+    assert out == ""
+    assert all(process_gone(pid) for pid in kernels)
+    assert not (pids / "2.pid").exists()  # the third notebook never started
