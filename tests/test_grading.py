@@ -1,10 +1,11 @@
 """The instructor's grader: ``python -m tcplessons grade``, run for real on generated notebooks.
 
-One batch of awkward submissions (correct, wrong, missing, an endless loop, a check that
-hangs, sys.exit(), os._exit(), an output flood, a thread left running, bad JSON, a
-redefinition, a notebook too slow for its budget) is graded once with ``--json --csv
---jobs 2``; most tests read that one result.  Notebooks are written into ``tmp_path`` at
-test time, never committed (nbval would collect them).
+One batch of awkward submissions (correct, wrong, missing, an endless loop, a blocked
+accept(), a check that hangs, sys.exit(), os._exit(), an output flood, a thread and a
+child process left running, bad JSON, a redefinition, a syntax error) is graded once with
+``--json --csv --jobs 2``; most tests read that one result.  A second, small run shows the
+table, a notebook too slow for its budget and one that freezes its grader.  Notebooks are
+written into ``tmp_path`` at test time, never committed (nbval would collect them).
 """
 
 from __future__ import annotations
