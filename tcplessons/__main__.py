@@ -25,8 +25,9 @@ ignores the interrupt or kills the kernel is skipped and the kernel is rebuilt. 
 whole notebook (cells and checks) gets --timeout seconds, then its process is killed.
 Cells that only call check("name", name) are skipped: the grader runs those checks.
 
-The table and the CSV have a column for each exercise at least one notebook attempted;
-the CSV's last columns are total, out_of and notes (what happened while running).
+The table and the CSV have a column for each exercise at least one notebook attempted
+(every exercise with --all-exercises); the CSV's last columns are total, out_of and
+notes (what happened while running).
 
 Exit status: 0 when grading completed, whatever the scores; 2 for bad arguments; 1 if
 the grader itself failed on a notebook (its row says why).
@@ -110,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a folder of .py files with your own checks: each registers a new Exercise, or adds checks to "
         "a course exercise with get_exercise(id).check(name)",
     )
+    grade.add_argument(
+        "--all-exercises",
+        action="store_true",
+        help="a column for every exercise the grader knows in the table and CSV (default: only those attempted)",
+    )
     grade.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     return parser
 
@@ -143,9 +149,10 @@ def grade_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted; the notebooks being graded were stopped", 130)
     if args.csv:
-        write_csv(submissions, args.csv)
+        write_csv(submissions, args.csv, every_exercise=args.all_exercises)
     try:
-        sys.stdout.write(to_json(submissions) + "\n" if args.json else format_table(submissions))
+        report = to_json(submissions) + "\n" if args.json else format_table(submissions, args.all_exercises)
+        sys.stdout.write(report)
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
         sys.stdout = None  # type: ignore[assignment]  # no second error at exit

@@ -358,8 +358,10 @@ def to_json(submissions: Iterable[Dict[str, Any]]) -> str:
     return json.dumps({"submissions": shaped}, indent=2, ensure_ascii=False)
 
 
-def _columns(submissions: List[Dict[str, Any]]) -> List[str]:
-    """Exercises at least one notebook attempted, in course order."""
+def _columns(submissions: List[Dict[str, Any]], every: bool = False) -> List[str]:
+    """Exercises at least one notebook attempted (or ``every`` one), in course order."""
+    if every and submissions:
+        return [ex["id"] for ex in submissions[0]["exercises"]]
     ids: List[str] = []
     for sub in submissions:
         for ex in sub["exercises"]:
@@ -374,9 +376,12 @@ def _totals(sub: Dict[str, Any], columns: List[str]) -> tuple:
     return sum(ex["score"] for ex in shown), sum(ex["max_score"] for ex in shown)
 
 
-def format_table(submissions: List[Dict[str, Any]]) -> str:
-    """A table of notebook × exercise scores, then what went wrong, notebook by notebook."""
-    columns = _columns(submissions)
+def format_table(submissions: List[Dict[str, Any]], every_exercise: bool = False) -> str:
+    """A table of notebook × exercise scores, then what went wrong, notebook by notebook.
+
+    Columns: the exercises at least one notebook attempted, or all with ``every_exercise``.
+    """
+    columns = _columns(submissions, every_exercise)
     header = ["notebook"] + columns + ["total"]
     rows = []
     for sub in submissions:
@@ -427,13 +432,13 @@ def format_table(submissions: List[Dict[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_csv(submissions: List[Dict[str, Any]], target) -> None:
+def write_csv(submissions: List[Dict[str, Any]], target, every_exercise: bool = False) -> None:
     """A gradebook: one row per notebook, a column per attempted exercise, then the total.
 
     ``target`` is a path or an open text file.  Columns: ``notebook``, each exercise id
     (checks passed; 0 when not attempted), ``total``, ``out_of`` and ``notes``.
     """
-    columns = _columns(submissions)
+    columns = _columns(submissions, every_exercise)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["notebook"] + columns + ["total", "out_of", "notes"])

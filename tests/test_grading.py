@@ -482,3 +482,23 @@ def test_ctrl_c_stops_the_workers_and_their_kernels(tmp_path):
     assert out == ""
     assert all(process_gone(pid) for pid in kernels)
     assert not (pids / "2.pid").exists()  # the third notebook never started
+
+
+def test_all_exercises_gives_every_column():
+    from tcplessons.grading import format_table, write_csv
+
+    def ex(ex_id, attempted, score, out_of):
+        checks = [{"name": f"c{i}", "passed": i < score, "message": ""} for i in range(out_of)]
+        passed = attempted and score == out_of
+        return {"id": ex_id, "attempted": attempted, "passed": passed, "score": score, "max_score": out_of,
+                "checks": checks}  # fmt: skip
+
+    row = {"notebook": "a.ipynb", "exercises": [ex("one", True, 1, 1), ex("two", False, 0, 3)]}
+    subs = [dict(row, notes=[], fault="")]
+    assert format_table(subs).splitlines()[0].split() == ["notebook", "one", "total"]
+    assert format_table(subs, every_exercise=True).splitlines()[0].split() == ["notebook", "one", "two", "total"]
+    plain, every = io.StringIO(), io.StringIO()
+    write_csv(subs, plain)
+    write_csv(subs, every, every_exercise=True)
+    assert plain.getvalue() == "notebook,one,total,out_of,notes\na.ipynb,1,1,1,\n"
+    assert every.getvalue() == "notebook,one,two,total,out_of,notes\na.ipynb,1,0,1,4,\n"
