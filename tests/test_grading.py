@@ -490,8 +490,7 @@ def test_all_exercises_gives_every_column():
     def ex(ex_id, attempted, score, out_of):
         checks = [{"name": f"c{i}", "passed": i < score, "message": ""} for i in range(out_of)]
         passed = attempted and score == out_of
-        return {"id": ex_id, "attempted": attempted, "passed": passed, "score": score, "max_score": out_of,
-                "checks": checks}  # fmt: skip
+        return dict(id=ex_id, attempted=attempted, passed=passed, score=score, max_score=out_of, checks=checks)
 
     row = {"notebook": "a.ipynb", "exercises": [ex("one", True, 1, 1), ex("two", False, 0, 3)]}
     subs = [dict(row, notes=[], fault="")]
