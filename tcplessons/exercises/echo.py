@@ -8,9 +8,11 @@ classic mistakes fail every time, not only on a busy network.
 from __future__ import annotations
 
 import contextlib
+import select
 import selectors
 import socket
 import threading
+import time
 from typing import Callable, Dict, Iterator, Optional, Tuple
 
 from .model import CheckFailed, Exercise
@@ -165,6 +167,73 @@ def _(fn):
     _run_echo(fn, data, 4096, what=" (1 MB)")
 
 
+@handle_echo.check("sends back each line at once, while the caller is still on the line")
+def _(fn):
+    # A person typing in nc sends one line and waits to see it come back before typing
+    # the next one: a handler that collects everything until the hang-up never answers.
+    line = b"Are you there?\n"
+    with loopback_pair() as (client, server):
+        blocking_with_os_timeouts(server)
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                fn(server)
+            except BaseException as exc:  # judged in the checking thread
+                outcome["error"] = exc
+
+        runner = threading.Thread(target=run, name="tcplessons echo handler", daemon=True)
+        runner.start()
+        try:
+            client.sendall(line)
+            echoed = _read_echo(client, len(line), runner)
+            if "error" in outcome and not isinstance(outcome["error"], OSError):
+                raise outcome["error"]
+            if echoed != line:
+                if not runner.is_alive() and not echoed:
+                    got = "nothing: handle_echo returned without sending anything back"
+                elif line.startswith(echoed):
+                    got = "nothing, or only part of the line, while the caller waited"
+                else:
+                    got = "different bytes"
+                raise CheckFailed(
+                    "handle_echo did not send the line back while the caller was still on the line",
+                    sent=show_bytes(line) + f", then waited {STUCK:g} s for the echo before hanging up",
+                    got=got,
+                    expected=show_bytes(line),
+                    hint="send back each piece as soon as recv() returns it, inside the loop: do not "
+                    "collect everything until the caller hangs up — a person typing in nc waits "
+                    "for each line to come back",
+                )
+        finally:
+            shut_down_and_close(client)
+            runner.join(STUCK)
+            shut_down_and_close(server)
+
+
+def _read_echo(client: socket.socket, size: int, runner: threading.Thread) -> bytes:
+    """Read up to ``size`` bytes within STUCK seconds; stop early if the handler returned
+    (a stub or a crash fails at once instead of after the whole wait)."""
+    deadline = time.monotonic() + STUCK
+    data = b""
+    while len(data) < size:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([client], [], [], min(left, 0.02))
+        if ready:
+            try:
+                piece = client.recv(size - len(data))
+            except OSError:
+                break
+            if not piece:
+                break
+            data += piece
+        elif not runner.is_alive():
+            break
+    return data
+
+
 @handle_echo.check("copes with a caller who hangs up early or resets the line")
 def _(fn):
     # 1. A caller who rings and hangs up without a word: recv() gives b"" at once.
@@ -262,8 +331,10 @@ def _read_until_eof(conn: socket.socket, seen: dict, limit: int = 1 << 22) -> by
     return seen["received"]
 
 
-def _echo_as_it_comes(conn: socket.socket, seen: dict) -> None:
-    """Like a real echo server: send each piece straight back; hang up after the caller."""
+def _loud_echo(conn: socket.socket, seen: dict) -> None:
+    """Like the lesson's loud echo server: send each piece straight back in capitals;
+    hang up after the caller.  (Capitals, so a client that returns its own message
+    instead of the reply cannot pass.)"""
     chunks = []
     while True:
         data = conn.recv(65536)
@@ -271,13 +342,41 @@ def _echo_as_it_comes(conn: socket.socket, seen: dict) -> None:
             seen["eof"] = True
             break
         chunks.append(data)
-        conn.sendall(data)
+        conn.sendall(data.upper())
     seen["received"] = b"".join(chunks)
 
 
-def _echo_after_eof(conn: socket.socket, seen: dict) -> None:
-    """Wait for the whole message (the caller's shutdown), then send it back and hang up."""
-    conn.sendall(_read_until_eof(conn, seen))
+def _answer_after_eof(conn: socket.socket, seen: dict) -> None:
+    """Wait for the whole message (the caller's shutdown), then reply and hang up.  The
+    reply is not an echo: the message in capitals, then how many bytes arrived."""
+    received = _read_until_eof(conn, seen)
+    conn.sendall(_after_eof_reply(received))
+
+
+def _after_eof_reply(received: bytes) -> bytes:
+    return received.upper() + b" (" + str(len(received)).encode() + b" bytes received)"
+
+
+#: How the reports name the test servers: a learner must not think they are echo servers.
+LOUD_SERVER = "to a test server that replies with each piece in capitals (not a plain echo)"
+AFTER_EOF_SERVER = (
+    "to a test server that replies only after the caller shuts down its write side, with the "
+    "message in capitals and a byte count (not a plain echo)"
+)
+REPLY_HINT = (
+    "return what the server sends back, not the message you were given: keep calling recv() "
+    "until it returns b'' (the server hung up), join the pieces, and decode them"
+)
+
+
+def _judge_reply(got: str, message: str, expected: str, server: str) -> None:
+    if got == expected:
+        return
+    if got == message:
+        what, hint = "echo_client returned the message it was given, not the server's reply", REPLY_HINT
+    else:
+        what, hint = "echo_client returned something other than the server's reply", KEEP_READING_HINT
+    raise CheckFailed(what, sent=f"{message!r} {server}", got=_partial(got, expected), expected=repr(expected), hint=hint)
 
 
 def _call_client(fn, address, message: str):
@@ -311,36 +410,27 @@ def _call_client(fn, address, message: str):
     return result
 
 
-@echo_client.check("sends the message and returns the echo, as text")
+@echo_client.check("sends the message and returns the server's reply, as text")
 def _(fn):
     message = "Hello, echo server!"
-    with _one_call_server(_echo_as_it_comes) as (address, seen):
+    with _one_call_server(_loud_echo) as (address, seen):
         got = _call_client(fn, address, message)
-    if got != message:
-        raise CheckFailed(
-            "echo_client returned something other than the echo",
-            sent=repr(message), got=_partial(got, message), expected=repr(message),
-            hint=KEEP_READING_HINT,
-        )
+    _judge_reply(got, message, message.upper(), LOUD_SERVER)
 
 
 @echo_client.check("tells the server it has finished sending (shuts down the write side)")
 def _(fn):
     message = "Is anybody there?"
     # This server answers only once it sees b"" (the caller's shutdown), like many do.
-    with _one_call_server(_echo_after_eof) as (address, seen):
+    with _one_call_server(_answer_after_eof) as (address, seen):
         got = _call_client(fn, address, message)
-    if got != message:
-        raise CheckFailed(
-            "echo_client returned something other than the reply",
-            sent=repr(message), got=_partial(got, message), expected=repr(message), hint=KEEP_READING_HINT,
-        )
+    _judge_reply(got, message, _after_eof_reply(message.encode()).decode(), AFTER_EOF_SERVER)
 
 
 @echo_client.check("sends the text encoded as UTF-8 (é, 日本, 🙂)")
 def _(fn):
     message = "héllo, 日本 🙂"
-    with _one_call_server(_echo_after_eof) as (address, seen):
+    with _one_call_server(_answer_after_eof) as (address, seen):
         got = _call_client(fn, address, message)
         received = seen.get("received", b"")
     if received != message.encode("utf-8"):
@@ -349,11 +439,7 @@ def _(fn):
             sent=repr(message), got=show_bytes(received), expected=show_bytes(message.encode("utf-8")),
             hint="encode the text with message.encode('utf-8') and send it all with sendall()",
         )
-    if got != message:
-        raise CheckFailed(
-            "echo_client returned something other than the reply",
-            sent=repr(message), got=_partial(got, message), expected=repr(message), hint=KEEP_READING_HINT,
-        )
+    _judge_reply(got, message, _after_eof_reply(received).decode("utf-8"), AFTER_EOF_SERVER)
 
 
 def _partial(got: str, want: str) -> str:
@@ -386,7 +472,8 @@ def _(fn):
         # Which piece a wrong client stumbles on depends on timing; the report does not.
         raise CheckFailed(
             "echo_client did not return the whole reply",
-            sent="'send me something long'",
+            sent="'send me something long' to a test server that replies with a long text of its "
+            "own (not an echo)",
             expected=f"{LONG_REPLY[:30]!r}… ({len(reply)} bytes in pieces of 1, 5 and 4096)",
             hint="recv() returns whatever has arrived — TCP is a stream; keep calling recv() until it "
             "returns b'' (the server hung up), join the pieces, and decode once at the end: a read "
