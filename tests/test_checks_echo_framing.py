@@ -230,3 +230,18 @@ def test_reports_of_wrong_answers_show_no_ports_addresses_or_timings():
         assert "FAIL" in text
         leaks = [m.group(0) for m in PORTISH.finditer(text)]
         assert not leaks, (name, leaks, text)
+
+
+def test_exception_names_in_recv_message_reports():
+    """struct's error is shown as struct.error, and an exception without a message gets
+    no trailing colon."""
+    import struct
+
+    from tcplessons.exercises.framing import _exception_text
+
+    try:
+        struct.unpack(">I", b"\x00")
+    except struct.error as exc:
+        assert _exception_text(exc).startswith("struct.error: unpack requires")
+    assert _exception_text(EOFError()) == "EOFError"
+    assert _exception_text(EOFError("hung up")) == "EOFError: hung up"

@@ -108,6 +108,19 @@ def _(cls):
     )
 
 
+@LineReader.check("splits only at '\\n', not at other characters str.splitlines() treats as line breaks")
+def _(cls):
+    # str.splitlines() also splits at \x0c (form feed), \x1c-\x1e, \x85, \u2028 and
+    # more: characters that can sit inside a line a chat member types.
+    pieces = ["page\x0cbreak", "file\x1cseparator", "line\u2028separator", "next\x85line"]
+    data = "".join(piece + "\n" for piece in pieces).encode("utf-8")
+    _expect_feeds(
+        cls, [data], [pieces], "lines with \\x0c, \\x1c, \\u2028 and \\x85 inside them",
+        hint="only '\\n' ends a line here: str.splitlines() also splits at '\\x0c', '\\x1c', "
+        "'\\u2028' and other characters — use split('\\n') (or find b'\\n' in the bytes)",
+    )
+
+
 @LineReader.check("keeps an unfinished line until the rest of it arrives")
 def _(cls):
     _expect_feeds(
@@ -348,11 +361,19 @@ def _receive(
             shut_down_and_close(sock)
 
 
+def _exception_text(exc: BaseException) -> str:
+    """``struct.error: unpack requires…`` or ``EOFError`` (no colon when it has no message)."""
+    cls = type(exc)
+    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    text = str(exc)
+    return f"{name}: {text}" if text else name
+
+
 def _describe(result: Any) -> str:
     if isinstance(result, UnicodeDecodeError):  # its position depends on where reads split
         return "UnicodeDecodeError (a character was split between two reads)"
     if isinstance(result, BaseException):
-        return f"{type(result).__name__}: {result}"
+        return _exception_text(result)
     text = repr(result)
     return text if len(text) <= 60 else text[:60] + "…"
 
