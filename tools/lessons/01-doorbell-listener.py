@@ -36,7 +36,9 @@ from tcplessons import Switchboard, call, check, start_echo_server, stop_all
 # - `SOCK_STREAM`: the conversation is TCP, a reliable **stream** of bytes (lesson 02 is
 #   all about what "stream" means).
 #
-# A brand-new socket has no address yet: nobody could find it.
+# A brand-new socket has no address yet: nobody could find it. When you ask for its
+# address anyway, you get `('0.0.0.0', 0)`: that is the operating system's way of
+# writing "no address yet" (no host chosen, no port).
 
 # %%
 doorbell = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -69,8 +71,8 @@ print("a port for ordinary programs (1024-65535):", 1024 <= port <= 65535)
 #   machine. Only one of you can have port 6379; the other gets an error.
 #
 # With port 0 everyone gets their own free port, every time. Ports below 1024 are
-# reserved for system services (web servers use 80 and 443) and need administrator
-# rights, so ordinary programs never use them.
+# reserved for system services (web servers use 80 and 443): a program usually needs
+# administrator rights to use them, so the operating system never picks one for port 0.
 
 # %% [markdown]
 # ## Step 3: `listen()` — switch the doorbell on
@@ -169,9 +171,10 @@ print("the doorbell is closed")
 # ## "Address already in use", reason 2: TIME_WAIT
 #
 # There is a second, different cause with the same message. When a TCP connection
-# ends, the side that hung up first keeps a small record of it for about a minute (the
-# **TIME_WAIT** state). It is there so that a late, delayed packet of the old call
-# cannot be mistaken for part of a new one.
+# ends, the side that hung up first keeps a small record of it for a while (the
+# **TIME_WAIT** state): 60 seconds on Linux, up to 4 minutes on some other systems. It
+# is there so that a late, delayed packet of the old call cannot be mistaken for part
+# of a new one.
 #
 # That record still uses the port. So right after a server stops, a new listener on
 # the *same* fixed port may fail even though nobody is listening any more. Let's make
@@ -180,6 +183,8 @@ print("the doorbell is closed")
 
 # %%
 server = socket.socket()
+# Like every well-behaved server, this one sets SO_REUSEADDR (more on it below). On
+# Linux, a new listener may reuse the port only if the old one had set it too.
 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server.bind(("127.0.0.1", 0))
 server.listen()
@@ -200,7 +205,10 @@ fresh.bind(address)
 
 # %% [markdown]
 # The socket option **`SO_REUSEADDR`** says "I know about TIME_WAIT records, let me
-# bind anyway". Set it *before* `bind()`:
+# bind anyway". Set it *before* `bind()`. It only helps if the old listener set it
+# too, as our `server` above did: the lines `accept()` hands out inherit the option,
+# and it is such a line that keeps the TIME_WAIT record. So servers should always set
+# it; `socket.create_server()` does it for you.
 
 # %%
 fresh.close()
@@ -227,9 +235,10 @@ fresh.close()
 
 # %% [markdown]
 # So when you see "Address already in use", ask: *is something still listening there*
-# (close it), or *did a server just stop* (TIME_WAIT: `SO_REUSEADDR` helps)? With port 0
-# neither comes up. The course's own servers use `socket.create_server()`, which sets
-# `SO_REUSEADDR` for you on Linux and macOS.
+# (close it), or *did a server just stop* (TIME_WAIT: `SO_REUSEADDR` helps, when both
+# the old and the new listener set it)? With port 0 neither comes up. The course's own
+# servers use `socket.create_server()`, which sets `SO_REUSEADDR` for you on Linux and
+# macOS.
 
 # %% [markdown]
 # ## 127.0.0.1 or 0.0.0.0?
@@ -352,7 +361,7 @@ check("open_doorbell", open_doorbell)
 # - `ConnectionRefusedError`: nobody listens on that port.
 # - Port 0 lets the operating system choose a free port; fixed ports collide.
 # - "Address already in use" has two causes: a listener still open (close it), or
-#   TIME_WAIT after a server stopped (`SO_REUSEADDR`).
+#   TIME_WAIT after a server stopped (`SO_REUSEADDR`, set by every server).
 # - Practice servers listen on `127.0.0.1` only.
 #
 # **Next: 02 · The phone call** — what you can do with the socket `accept()` gives you.
