@@ -109,12 +109,19 @@ with connect(server.address) as client:
 #
 # `send()` hands the operating system as much as fits into its buffer *right now* and
 # returns how many bytes that was. To see it, we need a buffer that fills up: a
-# listener that never answers its calls, and a client that sends 20 MB.
+# listener that never answers its calls, and a client that sends 2 MB.
+#
+# How much fits depends on the computer: one tuned for fast networks may have buffers
+# of many megabytes. So we make both buffers small — `SO_RCVBUF` on the listener (the
+# lines it picks up inherit it), `SO_SNDBUF` on the client — and the result is the same
+# everywhere.
 
 # %%
 nobody_reads = socket.create_server(("127.0.0.1", 0))
+nobody_reads.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
 with connect(nobody_reads.getsockname(), timeout=0.3) as client:
-    big = b"x" * 20_000_000
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+    big = b"x" * 2_000_000
     written = client.send(big)
     print("send() wrote every byte:", written == len(big))
     print("send() wrote part of them:", 0 < written < len(big))
@@ -167,9 +174,13 @@ print("the handler raised:", repr(fragile.log.errors()[0]))
 
 # %% [markdown]
 # The server received `b'\xe6\x97\xa5\xe6'` — `日` plus one byte of `本` — and
-# `.decode()` raised `UnicodeDecodeError`. In the tutorial's server this ends the
-# conversation with an error message — for a perfectly valid message. Our echo server above never decodes, so it
-# cannot have this bug. When a server *does* need text, it must collect whole messages
+# `.decode()` raised `UnicodeDecodeError`. The tutorial's server catches it with an
+# `except Exception` that prints `Error handling client: 'utf-8' codec can't decode …`
+# on the *server's* screen, and its `finally` closes the connection. The caller is hung
+# up on in mid-message, with no reply and no explanation — for a perfectly valid
+# message. (The server itself carries on with the next caller.)
+#
+# Our echo server above never decodes, so it cannot have this bug. When a server *does* need text, it must collect whole messages
 # first, or decode with an incremental decoder — that is lesson 04.
 #
 # ## Bug 4: one caller at a time
@@ -247,10 +258,12 @@ print(echo.nc_command())
 # `conn`, unchanged, until the caller hangs up; then close `conn`.
 #
 # - The data need not be text: never decode it.
+# - Send each piece back as soon as `recv()` returns it: someone typing in `nc` waits
+#   for each line to come back before typing the next one.
 # - `recv()` returns `b""` when the caller has hung up — that is when to stop.
 # - The checks send text and binary data, in pieces of 1, 5 and 4096 bytes, a whole
-#   megabyte, and callers who hang up early. They also use a socket whose `send()`
-#   writes only 3 bytes at a time.
+#   megabyte, one line whose echo they wait for before hanging up, and callers who hang
+#   up early. They also use a socket whose `send()` writes only 3 bytes at a time.
 
 # %% tags=["exercise"]
 def handle_echo(conn):
@@ -277,6 +290,10 @@ check("handle_echo", handle_echo)
 #
 # Decode once, at the end: the reply may arrive in pieces that split a character, as
 # in bug 3.
+#
+# Return what the server sends back, not your own message. The checks' test servers are
+# not all plain echo servers: one shouts back in capitals like `loud_echo`, another
+# answers with a long text of its own.
 
 # %% tags=["exercise"]
 def echo_client(address, message):

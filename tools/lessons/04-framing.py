@@ -159,6 +159,8 @@ print(repr(decoder.decode(b"caf\xe9 \xff!")))  # bytes that are not UTF-8 become
 #
 # - decoded as UTF-8, with bytes that are not UTF-8 turned into `"\ufffd"`;
 # - without their line ending (`"\n"`, or `"\r\n"` as telnet sends);
+# - only `"\n"` ends a line: `str.splitlines()` is tempting, but it also splits at
+#   characters such as `"\x0c"` (form feed) and `"\u2028"` that may sit inside a line;
 # - an unfinished line — including a character split across feeds — waits for the next
 #   call;
 # - `feed(b"")` means the caller hung up: return the unfinished text as a last line if
