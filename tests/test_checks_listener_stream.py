@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from course import buggy_variants, load_definition, solution_source
+from course import BUGGY, buggy_variants, load_definition, solution_source
 from tcplessons.exercises import get_exercise
 
 # --- other correct solutions, as learners write them ------------------------------------
@@ -188,9 +188,12 @@ def test_failure_reports_read_the_same_every_run(name):
     for path in buggy_variants(name):
         if "forever" in path.stem:
             continue  # takes a second per check; its text is covered by the variant test
-        obj, _ = load_definition(path.read_text(), name, str(path))
-        first = str(get_exercise(name).run(obj))
-        second = str(get_exercise(name).run(obj))
+        # Loaded afresh for each run, as when a learner re-runs the exercise cell: a
+        # variant may keep state between calls (one socket for every call).
+        first, second = (
+            str(get_exercise(name).run(load_definition(path.read_text(), name, str(path))[0]))
+            for _ in range(2)
+        )
         assert first == second, path.name
         assert "127.0.0.1:" not in first and "Errno 9]" not in first
 
@@ -213,3 +216,23 @@ def open_doorbell():
         report = get_exercise("open_doorbell").run(obj)
     assert report.score == 0
     assert all("Address already in use" in r.message and "port 0" in r.message for r in report.results), str(report)
+
+
+# --- one mistake, one explanation ---------------------------------------------------------
+
+
+def test_returning_the_address_is_explained_once_then_called_the_same_problem():
+    obj, _ = load_definition((BUGGY / "open_doorbell" / "returns_address.py").read_text(), "open_doorbell")
+    for _ in range(2):  # a second run of the same function explains it again
+        results = get_exercise("open_doorbell").run(obj).results
+        assert not any(r.passed for r in results)
+        assert "hint: return the socket" in results[0].message
+        assert all(r.message.endswith("the same problem as above") for r in results[1:]), results
+        assert all("\n" not in r.message for r in results[1:])
+
+
+def test_one_socket_for_every_call_is_told_to_make_a_new_socket_not_about_with_blocks():
+    obj, _ = load_definition((BUGGY / "open_doorbell" / "one_socket_for_every_call.py").read_text(), "open_doorbell")
+    report = str(get_exercise("open_doorbell").run(obj))
+    assert "each call must make a new socket" in report
+    assert "`with` block" not in report

@@ -6,6 +6,9 @@ a caller can connect at once and ``accept()`` hands the call over.  Two calls gi
 independent listeners.
 
 Every socket the learner's function returns is closed by the check that opened it.
+
+One mistake (returning the address, say) fails every check; the first failure explains
+it and the others say "the same problem as above", so the report reads as one problem.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
-from typing import Iterator, List
+import threading
+import weakref
+from typing import Any, Iterator, List, Set
 
 from .model import CheckFailed, Exercise
 from .registry import register
@@ -41,6 +46,38 @@ LOOPBACK_HINT = (
     "network, and a practice doorbell should only ring for this computer"
 )
 LISTEN_HINT = "call listen() after bind(): without it the socket is not a doorbell yet"
+
+
+class _SameProblem(threading.local):
+    """The root causes already explained in this run of the checks.
+
+    The first check calls :meth:`start`; after that, :meth:`once` returns a failure in
+    full the first time its root cause comes up and as a one-line "the same problem as
+    above" after that.  Checks run one after the other in one thread, hence the
+    thread-local; a check run on its own (another learner object) starts afresh.
+    """
+
+    def __init__(self) -> None:
+        self.fn: Any = None
+        self.seen: Set[str] = set()
+
+    def start(self, fn: Any) -> None:
+        self.fn, self.seen = fn, set()
+
+    def once(self, fn: Any, key: str, failure: CheckFailed) -> CheckFailed:
+        if fn is not self.fn:
+            self.start(fn)
+        if key in self.seen:
+            return CheckFailed(f"{failure.what} — the same problem as above")
+        self.seen.add(key)
+        return failure
+
+
+_explained = _SameProblem()
+
+#: Every socket a check has closed after using it: if open_doorbell() hands one of them
+#: out again, it keeps a single socket and returns it on every call.
+_closed_by_checks: "weakref.WeakSet[socket.socket]" = weakref.WeakSet()
 
 
 def _describe(value) -> str:
@@ -71,30 +108,55 @@ def _open(fn, opened: List[socket.socket]) -> socket.socket:
             ) from None
         raise
     if isinstance(sock, socket.socket):
+        if sock in _closed_by_checks:
+            raise _explained.once(
+                fn,
+                "reused",
+                CheckFailed(
+                    "open_doorbell() returned the socket it returned on an earlier call, "
+                    "closed by now",
+                    expected="a new, open, listening socket on every call",
+                    hint="each call must make a new socket: create it inside "
+                    "open_doorbell(), not once outside it (whoever gets a doorbell closes "
+                    "it when done, as the checks did)",
+                ),
+            )
         opened.append(sock)
         if sock.fileno() == -1:
-            raise CheckFailed(
-                "open_doorbell() returned a closed socket",
-                expected="a socket that is still open and listening",
-                hint="a `with` block closes the socket when it ends, return or not: "
-                "return the socket open and let whoever uses it close it",
+            raise _explained.once(
+                fn,
+                "closed",
+                CheckFailed(
+                    "open_doorbell() returned a closed socket",
+                    expected="a socket that is still open and listening",
+                    hint="a `with` block closes the socket when it ends, return or not: "
+                    "return the socket open and let whoever uses it close it",
+                ),
             )
         return sock
     # Close what the learner opened even when it is hidden in what they returned.
     if isinstance(sock, (tuple, list)):
         opened.extend(s for s in sock if isinstance(s, socket.socket))
     if isinstance(sock, tuple) and len(sock) == 2 and isinstance(sock[1], int):
-        raise CheckFailed(
-            "open_doorbell() returned an address, not a socket",
-            got="a (host, port) tuple",
-            expected="the listening socket itself",
-            hint="return the socket; whoever needs the address can ask it with sock.getsockname()",
+        raise _explained.once(
+            fn,
+            "address",
+            CheckFailed(
+                "open_doorbell() returned an address, not a socket",
+                got="a (host, port) tuple",
+                expected="the listening socket itself",
+                hint="return the socket; whoever needs the address can ask it with sock.getsockname()",
+            ),
         )
-    raise CheckFailed(
-        f"open_doorbell() returned {_describe(sock)}, not a socket",
-        got=_describe(sock),
-        expected="a socket.socket that is listening",
-        hint="return the socket you called bind() and listen() on",
+    raise _explained.once(
+        fn,
+        f"type {_describe(sock)}",
+        CheckFailed(
+            f"open_doorbell() returned {_describe(sock)}, not a socket",
+            got=_describe(sock),
+            expected="a socket.socket that is listening",
+            hint="return the socket you called bind() and listen() on",
+        ),
     )
 
 
@@ -108,6 +170,7 @@ def _doorbells() -> Iterator[List[socket.socket]]:
         for sock in opened:
             with contextlib.suppress(OSError):
                 sock.close()
+            _closed_by_checks.add(sock)
 
 
 def _require_loopback(sock: socket.socket) -> None:
@@ -181,6 +244,7 @@ def _ring(sock: socket.socket, which: str = "the doorbell") -> None:
 
 @open_doorbell.check("returns a TCP socket")
 def _returns_a_tcp_socket(fn) -> None:
+    _explained.start(fn)  # the first check: nothing explained yet in this run
     with _doorbells() as opened:
         sock = _open(fn, opened)
         if sock.type != socket.SOCK_STREAM:
