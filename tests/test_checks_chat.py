@@ -50,17 +50,21 @@ class HoldsLockWhileSending:
 
 
 class SendLoopAndList:
-    """Correct: members in a list of pairs, its own send() loop instead of sendall()."""
+    """Correct: members in a list of pairs, its own send() loop instead of sendall(),
+    one send lock per socket kept in a dict beside the list."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.members = []
+        self.sending = {}  # socket -> its lock
 
-    @staticmethod
-    def _send_all(conn, data):
-        view = memoryview(data)
-        while view:
-            view = view[conn.send(view):]
+    def _send_all(self, conn, data):
+        with self.lock:
+            sending = self.sending.setdefault(conn, threading.Lock())
+        with sending:
+            view = memoryview(data)
+            while view:
+                view = view[conn.send(view):]
 
     def _tell(self, members, line):
         dead = []
@@ -95,19 +99,24 @@ class SendLoopAndList:
 
 class AnnouncesAfterTheLoop:
     """Correct: collects failures during the loop and announces them afterwards,
-    with makefile() writers instead of raw sockets."""
+    with makefile() writers instead of raw sockets, each member's writes under its lock."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.members = {}
+        self.send_locks = {}
 
     def _tell(self, line, skip=None):
         with self.lock:
-            targets = [(n, c) for n, c in self.members.items() if n != skip]
+            targets = [
+                (n, c, self.send_locks.setdefault(n, threading.Lock()))
+                for n, c in self.members.items()
+                if n != skip
+            ]
         gone = []
-        for name, conn in targets:
+        for name, conn, sending in targets:
             try:
-                with conn.makefile("wb") as out:
+                with sending, conn.makefile("wb") as out:
                     out.write(line.encode())
             except OSError:
                 gone.append(name)
@@ -161,5 +170,5 @@ def test_stub_fails_every_check_at_once():
 
     started = time.perf_counter()
     report = EXERCISE.run(ChatRoom)
-    assert report.score == 0 and len(report.results) == 6
+    assert report.score == 0 and len(report.results) == 8
     assert time.perf_counter() - started < 0.5

@@ -7,7 +7,8 @@
 
 All text goes out as UTF-8 with ``sendall``.  A member whose socket fails while being sent
 to is removed and announced as left; no exception escapes to the caller.  Any of the
-three may be called from many threads at once.
+three may be called from many threads at once, and two threads never send to the same
+member at the same time (their lines would mix).
 
 Each check gives the room real sockets on 127.0.0.1 (the server's side of a connection)
 and reads what arrives on the other side.  To know that nothing *more* arrived, the check
@@ -38,6 +39,10 @@ CALL = 2.0
 READ = 1.0
 #: How long the thread-safety check holds a broadcast in its first send (seconds).
 GATE_WAIT = 0.3
+#: How long the mixed-lines check holds a half-sent line for another thread (seconds).
+MIX_WAIT = 0.2
+#: Bytes one send() hands the kernel in the mixed-lines check.
+PIECE = 8
 
 MARKER = b"\x00(end of check)\n"
 
@@ -61,6 +66,11 @@ NEWLINE_HINT = (
 FAIL_HINT = (
     "put each member's sendall() in try/except OSError; when it fails, remove that member "
     "and tell the others '* NAME left' — one vanished member must not stop the rest"
+)
+SEND_LOCK_HINT = (
+    "give every member a lock of its own and hold it around that member's sendall(): "
+    "when the kernel takes a line in pieces, two threads sending to the same member at "
+    "once interleave their pieces, and the member reads a mix of both lines"
 )
 LOCK_HINT = (
     "guard the members with a threading.Lock, and send to a copy of them "
@@ -107,6 +117,60 @@ class _Gate:
         self.open = threading.Event()
 
 
+class _Overlap:
+    """What the mixed-lines check's member socket has seen (shared by its send calls)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.midline: Optional[threading.Thread] = None  # whose line is half sent
+        self.held = threading.Event()  # a half-sent line is waiting for another thread
+        self.intruded = threading.Event()  # another thread sent in the middle of it
+        self.waited = False
+        self.armed = False  # only the concurrent part of the check holds a line
+        self.written = 0  # bytes sent on this line so far
+        self.mixed_at: Optional[int] = None  # where the first intruding piece ended
+
+
+class _SliceSocket(socket.socket):
+    """A real socket whose send() hands the kernel only ``PIECE`` bytes, as a busy kernel may.
+
+    The first time a line is left half sent, the sending thread waits (at most
+    ``MIX_WAIT`` s) for another thread to send to this member.  A room without a
+    per-member send lock lets the other thread in, and its bytes land in the middle of
+    the first line every time; a room with one makes the other thread wait its turn.
+    """
+
+    overlap: Optional[_Overlap] = None
+
+    def send(self, data, flags: int = 0) -> int:
+        probe = self.overlap
+        me = threading.current_thread()
+        piece = bytes(memoryview(data)[:PIECE])
+        with probe.lock:
+            intruding = probe.midline is not None and probe.midline is not me
+        sent = super().send(piece, flags)
+        with probe.lock:
+            probe.written += sent
+            if intruding and probe.mixed_at is None:
+                probe.mixed_at = probe.written
+            if not intruding:
+                probe.midline = None if piece[:sent].endswith(b"\n") else me
+            wait = probe.armed and probe.midline is me and not probe.waited
+            if wait:
+                probe.waited = True
+        if intruding:
+            probe.intruded.set()  # only now: our bytes are already in the middle of the line
+        elif wait:
+            probe.held.set()
+            probe.intruded.wait(MIX_WAIT)
+        return sent
+
+    def sendall(self, data, flags: int = 0) -> None:
+        view = memoryview(data).cast("B")
+        while view:  # bounded: every send() writes at least one byte or raises
+            view = view[self.send(view, flags):]
+
+
 class _Run:
     """A result holder for learner code run in a thread of the check's own."""
 
@@ -142,6 +206,7 @@ class _Harness:
 
     def __init__(self, cls, stack: contextlib.ExitStack, sock_class=None, gate: Optional[_Gate] = None):
         self.stack = stack
+        self.overlap = _Overlap()
         self.sock_class = sock_class
         self.gate = gate
         self.listener = stack.enter_context(socket.create_server(("127.0.0.1", 0)))
@@ -161,6 +226,10 @@ class _Harness:
             side = _GateSocket(fileno=side.detach())
             side.settimeout(CALL)
             side.gate = self.gate
+        elif self.sock_class is _SliceSocket:
+            side = _SliceSocket(fileno=side.detach())
+            side.settimeout(CALL)
+            side.overlap = self.overlap
         self.stack.callback(side.close)
         self.clients[name], self.sides[name] = client, side
         return side
@@ -238,10 +307,19 @@ def _expect(
     raise CheckFailed(what, sent=h.doing(), got=_show(got), expected=_show(want), hint=hint)
 
 
+def _missing_newlines(got: bytes, want: bytes) -> bool:
+    """Whether ``got`` is what was expected (in any order) except for missing newlines."""
+    return (
+        bool(got)
+        and got.count(b"\n") < want.count(b"\n")
+        and Counter(got.replace(b"\n", b"")) == Counter(want.replace(b"\n", b""))
+    )
+
+
 def _diagnose(name: str, got: bytes, want: bytes, sender: str, missing_hint: str = "") -> Tuple[str, str]:
     if not got and want:
         return f"{name} received nothing", "send each line to every member with conn.sendall(line.encode())"
-    if got.replace(b"\n", b"") == want.replace(b"\n", b"") and got.count(b"\n") < want.count(b"\n"):
+    if _missing_newlines(got, want):
         return f"the lines {name} received do not end with a newline", NEWLINE_HINT
     if sender and f"\n{sender}: ".encode() in b"\n" + got and f"\n{sender}: ".encode() not in b"\n" + want:
         return (
@@ -338,6 +416,36 @@ def _(cls):
         )
 
 
+@ex.check("join() does not fail when a member has vanished; the vanished member is announced as left")
+def _(cls):
+    with contextlib.ExitStack() as stack:
+        h = _Harness(cls, stack)
+        h.join("ada", "bob", "cy")
+        h.vanish("bob")
+        h.actions.append("bob's line is reset")
+        try:
+            h.join("dee")
+        except OSError:
+            raise CheckFailed(
+                "join() let a socket error escape when a member had vanished",
+                sent=h.doing(),
+                got="a socket error (OSError) raised out of join()",
+                expected="no exception: the vanished member is removed and announced as left",
+                hint="join() sends '* NAME joined' to the others like broadcast() does: "
+                "the same try/except OSError around each member's sendall()",
+            ) from None
+        h.call("broadcast", "ada", "welcome dee")
+        _expect(h, "cy", ["* dee joined\n", "* bob left\n", "ada: welcome dee\n"], any_order=3, missing_hint=FAIL_HINT)
+        _expect(
+            h,
+            "ada",
+            ["* bob joined\n", "* cy joined\n", "* dee joined\n", "* bob left\n"],
+            any_order=2,
+            sender="ada",
+            missing_hint=FAIL_HINT,
+        )
+
+
 @ex.check("sends whole lines with sendall(), even when the kernel takes a few bytes per send()")
 def _(cls):
     with contextlib.ExitStack() as stack:
@@ -378,7 +486,16 @@ def _(cls):
             ) from None
         joining.finish("join('dee', conn)")
         for name in ("bob", "cy"):
-            got = _lines(h.received(name))
+            data = h.received(name)
+            got = _lines(data)
+            if b"ada: first" in data and not data.endswith(b"\n"):
+                raise CheckFailed(
+                    f"the lines {name} received do not end with a newline",
+                    sent=h.doing(),
+                    got=_show(data),
+                    expected="a line b'ada: first\\n' among the others",
+                    hint=NEWLINE_HINT,
+                )
             if b"ada: first\n" not in got:
                 raise CheckFailed(
                     f"{name} never received ada's message sent while another thread joined",
@@ -388,6 +505,53 @@ def _(cls):
                     hint=LOCK_HINT,
                 )
         _stress(cls, stack)
+
+
+@ex.check("two threads sending to the same member never mix their lines")
+def _(cls):
+    with contextlib.ExitStack() as stack:
+        h = _Harness(cls, stack)
+        h.join("ada")
+        h.sock_class = _SliceSocket  # only bob's line takes a few bytes per send()
+        h.join("bob")
+        h.sock_class = None
+        h.join("cy")
+        ada_says = "ada's line, long enough to go in many pieces: " + "la " * 20
+        cy_says = "cy's line, just as long, sent at the same moment: " + "lo " * 20
+        h.actions.append(
+            f"broadcast('ada', {ada_says!r}) and broadcast('cy', {cy_says!r}) from two threads at once"
+        )
+        h.overlap.armed = True
+        first = _Run(h.room.broadcast, "ada", ada_says).start()
+        h.overlap.held.wait(READ)  # ada's line to bob is half sent (or already whole)
+        second = _Run(h.room.broadcast, "cy", cy_says).start()
+        first.finish("broadcast('ada', …)")
+        second.finish("broadcast('cy', …)")
+        h.overlap.armed = False
+        want = ["* cy joined\n", f"ada: {ada_says}\n", f"cy: {cy_says}\n"]
+        got = h.received("bob")
+        wanted = "".join(want).encode()
+        either_order = "".join([want[0], want[2], want[1]]).encode()
+        if got in (wanted, either_order):
+            return
+        if not _missing_newlines(got, wanted) and Counter(got) == Counter(wanted):
+            raise CheckFailed(
+                "the lines bob received from two threads at once were mixed together",
+                sent=h.doing(),
+                got=_show_mixed(got, h.overlap),
+                expected="ada's line and cy's line, each whole, in either order",
+                hint=SEND_LOCK_HINT,
+            )
+        what, hint = _diagnose("bob", got, wanted, "bob")
+        raise CheckFailed(what, sent=h.doing(), got=_show_mixed(got, h.overlap), expected=_show(wanted), hint=hint)
+
+
+def _show_mixed(got: bytes, overlap: _Overlap) -> str:
+    """``got`` up to where another thread's piece landed: only that much is the same on
+    every run (after it, the two threads' pieces alternate as the scheduler likes)."""
+    if overlap.mixed_at is None or overlap.mixed_at >= len(got):
+        return _show(got)
+    return f"{_show(got[: overlap.mixed_at], limit=200)}… (then the rest of both lines, mixed)"
 
 
 def _stress(cls, stack: contextlib.ExitStack, threads: int = 6, rounds: int = 10) -> None:

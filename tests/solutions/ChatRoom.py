@@ -3,13 +3,13 @@ import threading
 
 class ChatRoom:
     def __init__(self):
-        self.lock = threading.Lock()
-        self.members = {}  # name -> socket
+        self.lock = threading.Lock()  # guards self.members
+        self.members = {}  # name -> (socket, that member's send lock)
 
     def join(self, name, conn):
         with self.lock:
             others = list(self.members.items())
-            self.members[name] = conn
+            self.members[name] = (conn, threading.Lock())
         self._send(others, f"* {name} joined\n")
 
     def leave(self, name):
@@ -21,15 +21,16 @@ class ChatRoom:
 
     def broadcast(self, sender, text):
         with self.lock:
-            others = [(n, c) for n, c in self.members.items() if n != sender]
+            others = [(n, m) for n, m in self.members.items() if n != sender]
         self._send(others, f"{sender}: {text}\n")
 
     def _send(self, members, line):
         data = line.encode("utf-8")
         failed = []
-        for name, conn in members:
+        for name, (conn, sending) in members:
             try:
-                conn.sendall(data)
+                with sending:  # one sendall() at a time per member, or two lines could mix
+                    conn.sendall(data)
             except OSError:
                 failed.append(name)
         for name in failed:
