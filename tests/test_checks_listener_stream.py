@@ -236,3 +236,44 @@ def test_one_socket_for_every_call_is_told_to_make_a_new_socket_not_about_with_b
     report = str(get_exercise("open_doorbell").run(obj))
     assert "each call must make a new socket" in report
     assert "`with` block" not in report
+
+
+def test_a_bytearray_is_explained_once_then_called_the_same_problem():
+    obj, _ = load_definition((BUGGY / "recv_exactly" / "returns_bytearray.py").read_text(), "recv_exactly")
+    failed = [r for r in get_exercise("recv_exactly").run(obj).results if not r.passed]
+    assert "hint: convert it before returning: return bytes(buf)" in failed[0].message
+    assert len(failed) > 1
+    assert all(r.message.endswith("the same problem as above") and "\n" not in r.message for r in failed[1:])
+
+
+# --- recv_all's 2 MB: slow but steady passes, ignoring b"" fails fast ---------------------
+
+
+def _large_check(name="recv_all"):
+    (check,) = [c for c in get_exercise(name).checks if "2 MB" in c.name]
+    return check
+
+
+def test_reading_one_byte_at_a_time_into_a_list_is_slow_but_correct():
+    source = """
+def recv_all(sock):
+    pieces = []
+    while True:
+        byte = sock.recv(1)
+        if byte == b"":
+            return b"".join(pieces)
+        pieces.append(byte)
+"""
+    obj, _ = load_definition(source, "recv_all")
+    _large_check().run(obj)  # raises CheckFailed if judged too slow
+
+
+def test_ignoring_the_hang_up_fails_the_large_check_about_a_second_after_the_last_byte():
+    from tcplessons.exercises.model import CheckFailed
+    from tcplessons.exercises.stream import EOF_TIMEOUT
+
+    obj, _ = load_definition((BUGGY / "recv_all" / "loops_forever_on_hang_up.py").read_text(), "recv_all")
+    start = time.perf_counter()
+    with pytest.raises(CheckFailed, match="did not return"):
+        _large_check().run(obj)
+    assert time.perf_counter() - start < EOF_TIMEOUT + 1.5

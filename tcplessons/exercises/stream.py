@@ -9,6 +9,14 @@ on 127.0.0.1 and write to the other end:
   or 4096 bytes at a time — the way a busy network would split them, but every time;
 - large payloads (1 MB, 2 MB) stream in from a background thread in 4096-byte pieces;
 - every message holds bytes that are not UTF-8, so decoding them is caught too.
+
+One mistake (returning a bytearray, say) would fail almost every check the same way;
+the first failure explains it and the others say "the same problem as above".
+
+recv_all's 2 MB check watches the learner's reading: a reader that keeps making progress
+gets longer than usual (reading byte by byte is slow but correct), one that cannot finish
+in time is told it reads too slowly, and one that has read everything but does not
+return (it ignores ``b""``) fails a second later.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import select
 import socket
 import threading
 import time
-from typing import Iterator, Optional, Tuple
+from typing import Any, Iterator, Optional, Set, Tuple
 
 from .model import CheckFailed, Exercise
 from .registry import register
@@ -38,9 +46,18 @@ CALL_TIMEOUT = 3.0
 #: Seconds to wait where everything was sent (and the caller hung up) before the call:
 #: a correct answer takes milliseconds, a loop that ignores b"" takes forever.
 EOF_TIMEOUT = 1.0
-#: Seconds for recv_all's large payload.  Generous on purpose: ``data += chunk`` in a
-#: loop is correct but copies a lot, and the machine may be busy.
+#: Seconds recv_all's large payload may go without the learner's code reading a byte.
+#: Generous on purpose: ``data += chunk`` in a loop is correct but copies a lot between
+#: reads, and the machine may be busy.
 LARGE_TIMEOUT = 6.0
+#: Seconds recv_all may take for the large payload while it keeps reading: recv(1) in a
+#: loop is correct, only slow (a few seconds for 2 MB).
+LARGE_LIMIT = 15.0
+#: After this many seconds the check starts asking whether, at the speed so far, the
+#: learner's code will have read everything by LARGE_LIMIT; if not, it fails at once.
+LARGE_JUDGE_AFTER = 2.0
+#: How often the check looks at the progress of the learner's reading.
+POLL = 0.02
 #: recv_all's large payload: bigger than the operating system's socket buffers, so it
 #: really streams in while the learner's code reads.
 LARGE_ALL = 2 * 1024 * 1024
@@ -65,10 +82,43 @@ HANG_UP_HINT = (
     "the caller has hung up, so recv() returns b'' from now on: "
     "stop reading when it does and return what you have"
 )
+SLOW_HINT = (
+    "read bigger pieces, e.g. sock.recv(4096) (one call per byte is slow), collect them "
+    "in a list and join it once at the end with b''.join(pieces) (data += chunk copies "
+    "everything read so far, every time)"
+)
 BYTES_HINT = (
     "return the bytes exactly as they arrived; decode later, once you have a whole "
     "message (a character can be split between two recv() calls)"
 )
+
+
+class _SameProblem(threading.local):
+    """The root causes already explained in this run of an exercise's checks.
+
+    The first check calls :meth:`start`; after that, :meth:`once` returns a failure in
+    full the first time its root cause comes up and as a one-line "the same problem as
+    above" after that.  Checks run one after the other in one thread, hence the
+    thread-local; a check run on its own (another learner object) starts afresh.
+    """
+
+    def __init__(self) -> None:
+        self.fn: Any = None
+        self.seen: Set[str] = set()
+
+    def start(self, fn: Any) -> None:
+        self.fn, self.seen = fn, set()
+
+    def once(self, fn: Any, key: str, failure: CheckFailed) -> CheckFailed:
+        if fn is not self.fn:
+            self.start(fn)
+        if key in self.seen:
+            return CheckFailed(f"{failure.what} — the same problem as above")
+        self.seen.add(key)
+        return failure
+
+
+_explained = _SameProblem()
 
 
 def message(size: int) -> bytes:
@@ -77,34 +127,46 @@ def message(size: int) -> bytes:
     return (pattern * (size // 256 + 1))[:size]
 
 
-def _expect_bytes(got, expected: bytes, call: str, *, hint: str = STREAM_HINT) -> None:
-    """Fail with a helpful message unless ``got == expected`` and is ``bytes``."""
+def _wrong_type(got, expected: bytes, call: str) -> Optional[CheckFailed]:
+    """The failure for a result that is not ``bytes`` at all, or None if it is bytes."""
+    if isinstance(got, bytes):
+        return None
     if isinstance(got, str):
-        raise CheckFailed(
+        return CheckFailed(
             f"{call} returned a str, not bytes",
             got=f"a str of {len(got)} characters",
             expected=show_bytes(expected),
             hint=BYTES_HINT,
         )
     if isinstance(got, list):
-        raise CheckFailed(
+        return CheckFailed(
             f"{call} returned a list, not bytes",
             got="a list",
             expected=show_bytes(expected),
             hint="join the pieces into one bytes object: b''.join(chunks)",
         )
     if isinstance(got, (bytearray, memoryview)):
-        raise CheckFailed(
+        return CheckFailed(
             f"{call} returned a {type(got).__name__}, not bytes",
             expected=show_bytes(expected),
             hint="convert it before returning: return bytes(buf)",
         )
-    if not isinstance(got, bytes):
-        raise CheckFailed(
-            f"{call} returned {type(got).__name__}, not bytes",
-            expected=show_bytes(expected),
-            hint="return the bytes you read",
-        )
+    return CheckFailed(
+        f"{call} returned {type(got).__name__}, not bytes",
+        expected=show_bytes(expected),
+        hint="return the bytes you read",
+    )
+
+
+def _expect_bytes(fn, got, expected: bytes, call: str, *, hint: str = STREAM_HINT) -> None:
+    """Fail with a helpful message unless ``got == expected`` and is ``bytes``.
+
+    A wrong type is explained in full once per run; later checks call it the same
+    problem.
+    """
+    wrong_type = _wrong_type(got, expected, call)
+    if wrong_type is not None:
+        raise _explained.once(fn, f"type {type(got).__name__}", wrong_type)
     if got == expected:
         return
     if len(got) < len(expected) and expected.startswith(got):
@@ -137,18 +199,27 @@ class _SteadySocket(ShortRecvSocket):
     Large payloads stream in from a thread while the learner reads them; with this
     socket what each of the learner's recv() calls returns never depends on who was
     faster, so the check's verdict and report are the same on every run.
+
+    ``delivered`` counts the bytes handed to the learner so far: the check watches it
+    to tell slow-but-reading code from code that stopped.
     """
+
+    delivered = 0
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         if not flags & socket.MSG_WAITALL:  # a learner's own MSG_WAITALL goes through as is
             bufsize, flags = min(bufsize, self.limit), flags | socket.MSG_WAITALL
-        return socket.socket.recv(self, bufsize, flags)
+        data = socket.socket.recv(self, bufsize, flags)
+        self.delivered += len(data)
+        return data
 
     def recv_into(self, buffer, nbytes: int = 0, flags: int = 0) -> int:
         if not flags & socket.MSG_WAITALL:
             nbytes = min(nbytes or memoryview(buffer).nbytes, self.limit)
             flags |= socket.MSG_WAITALL
-        return socket.socket.recv_into(self, buffer, nbytes, flags)
+        count = socket.socket.recv_into(self, buffer, nbytes, flags)
+        self.delivered += count
+        return count
 
 
 @contextlib.contextmanager
@@ -214,16 +285,17 @@ def _exactly_in_pieces(fn, size: int, piece: int) -> None:
     with _line(limit=piece) as (caller, sock):
         _preload(caller, sock, data, hang_up=False)
         got = call_with_timeout(fn, sock, size, timeout=CALL_TIMEOUT, call=f"recv_exactly(sock, {size})")
-        _expect_bytes(got, data, f"recv_exactly(sock, {size})")
+        _expect_bytes(fn, got, data, f"recv_exactly(sock, {size})")
 
 
 @recv_exactly.check("reads a 10-byte message sent in one piece")
 def _exactly_one_piece(fn) -> None:
+    _explained.start(fn)  # the first check: nothing explained yet in this run
     data = b"\x00hello\xff\xfe!\n"
     with _line() as (caller, sock):
         _preload(caller, sock, data, hang_up=False)
         got = call_with_timeout(fn, sock, len(data), call="recv_exactly(sock, 10)")
-        _expect_bytes(got, data, "recv_exactly(sock, 10)")
+        _expect_bytes(fn, got, data, "recv_exactly(sock, 10)")
 
 
 @recv_exactly.check("reads a message that arrives 1 byte at a time")
@@ -243,7 +315,7 @@ def _exactly_large(fn) -> None:
     with _line(limit=4096, steady=True) as (caller, sock):
         sender = send_in_chunks(caller, data, 4096)
         got = call_with_timeout(fn, sock, size, call=f"recv_exactly(sock, {size})")
-        _expect_bytes(got, data, f"recv_exactly(sock, {size})")
+        _expect_bytes(fn, got, data, f"recv_exactly(sock, {size})")
     _join(sender)
 
 
@@ -256,7 +328,7 @@ def _exactly_no_overread(fn) -> None:
         with _line(limit) as (caller, sock):
             _preload(caller, sock, head + rest, hang_up=True)
             got = call_with_timeout(fn, sock, 4, call="recv_exactly(sock, 4)")
-            _expect_bytes(got, head, "recv_exactly(sock, 4)")
+            _expect_bytes(fn, got, head, "recv_exactly(sock, 4)")
             sock.settimeout(CALL_TIMEOUT)
             after = recv_until_closed(sock)
             if after != rest:
@@ -277,9 +349,9 @@ def _exactly_twice(fn) -> None:
     with _line(limit=5) as (caller, sock):
         _preload(caller, sock, first + second, hang_up=False)
         got = call_with_timeout(fn, sock, len(first), call="recv_exactly(sock, 300)")
-        _expect_bytes(got, first, "recv_exactly(sock, 300)")
+        _expect_bytes(fn, got, first, "recv_exactly(sock, 300)")
         got = call_with_timeout(fn, sock, len(second), call="recv_exactly(sock, 14)")
-        _expect_bytes(got, second, "recv_exactly(sock, 14) (the second call)")
+        _expect_bytes(fn, got, second, "recv_exactly(sock, 14) (the second call)")
 
 
 @recv_exactly.check("returns b'' for n = 0 without waiting")
@@ -293,7 +365,7 @@ def _exactly_zero(fn) -> None:
             call="recv_exactly(sock, 0)",
             hint="nothing is needed for n = 0: return b'' before calling recv()",
         )
-        _expect_bytes(got, b"", "recv_exactly(sock, 0)")
+        _expect_bytes(fn, got, b"", "recv_exactly(sock, 0)")
 
 
 def _exactly_eof(fn, sent: bytes, n: int) -> None:
@@ -343,15 +415,16 @@ def _all_in_pieces(fn, size: int, piece: int) -> None:
     with _line(limit=piece) as (caller, sock):
         _preload(caller, sock, data, hang_up=True)
         got = call_with_timeout(fn, sock, timeout=EOF_TIMEOUT, call="recv_all(sock)", hint=HANG_UP_HINT)
-        _expect_bytes(got, data, "recv_all(sock)", hint=STREAM_HINT + " — until it returns b''")
+        _expect_bytes(fn, got, data, "recv_all(sock)", hint=STREAM_HINT + " — until it returns b''")
 
 
 @recv_all.check("returns b'' when the caller hangs up at once")
 def _all_nothing(fn) -> None:
+    _explained.start(fn)  # the first check: nothing explained yet in this run
     with _line() as (caller, sock):
         _preload(caller, sock, b"", hang_up=True)
         got = call_with_timeout(fn, sock, timeout=EOF_TIMEOUT, call="recv_all(sock)", hint=HANG_UP_HINT)
-        _expect_bytes(got, b"", "recv_all(sock)")
+        _expect_bytes(fn, got, b"", "recv_all(sock)")
 
 
 @recv_all.check("reads a short message, then sees the hang-up")
@@ -360,7 +433,7 @@ def _all_short(fn) -> None:
     with _line() as (caller, sock):
         _preload(caller, sock, data, hang_up=True)
         got = call_with_timeout(fn, sock, timeout=EOF_TIMEOUT, call="recv_all(sock)", hint=HANG_UP_HINT)
-        _expect_bytes(got, data, "recv_all(sock)")
+        _expect_bytes(fn, got, data, "recv_all(sock)")
 
 
 @recv_all.check("reads everything when it arrives 1 byte at a time")
@@ -379,15 +452,69 @@ def _all_large(fn) -> None:
     data = message(size)
     with _line(limit=4096, steady=True) as (caller, sock):
         sender = send_in_chunks(caller, data, 4096, hang_up=True)
-        got = call_with_timeout(
-            fn,
-            sock,
-            timeout=LARGE_TIMEOUT,
-            call="recv_all(sock)",
-            hint=HANG_UP_HINT,
-        )
-        _expect_bytes(got, data, "recv_all(sock)", hint=STREAM_HINT + " — until it returns b''")
+        got = _call_while_reading(fn, sock, size)
+        _expect_bytes(fn, got, data, "recv_all(sock)", hint=STREAM_HINT + " — until it returns b''")
     _join(sender)
+
+
+def _call_while_reading(fn, sock: "_SteadySocket", size: int):
+    """``fn(sock)`` in a thread, bounded by how its reading goes rather than by one timeout.
+
+    - everything read (and the caller has hung up) but no return within EOF_TIMEOUT:
+      it ignores ``b""`` — fail with the hang-up hint;
+    - nothing read for LARGE_TIMEOUT: it is stuck — fail;
+    - still reading, but at its speed so far it would not finish by LARGE_LIMIT (judged
+      from LARGE_JUDGE_AFTER on, and at LARGE_LIMIT itself): too slow — fail with a hint
+      on reading bigger pieces.  Slow but steady code, such as recv(1) into a list,
+      passes.
+    The verdicts' texts hold no numbers, so a report reads the same on every run.
+    """
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn(sock)
+        except BaseException as exc:  # re-raised in the checking thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="tcplessons check", daemon=True)
+    start = time.monotonic()
+    thread.start()
+    last_count, last_progress, all_read_at = 0, start, None
+    while True:
+        thread.join(POLL)
+        if not thread.is_alive():
+            break
+        now = time.monotonic()
+        count = sock.delivered
+        if count > last_count:
+            last_count, last_progress = count, now
+        if count >= size:
+            all_read_at = all_read_at or now
+            if now - all_read_at > EOF_TIMEOUT:
+                raise CheckFailed(
+                    "recv_all(sock) read all 2 MB, and the caller hung up, but it did not return",
+                    hint=HANG_UP_HINT,
+                )
+            continue
+        elapsed = now - start
+        if now - last_progress > LARGE_TIMEOUT:
+            raise CheckFailed(
+                f"recv_all(sock) stopped reading: no recv() for {LARGE_TIMEOUT:g} s "
+                "before all 2 MB had arrived",
+                hint="keep calling recv() until it returns b''",
+            )
+        if elapsed >= LARGE_LIMIT or (
+            elapsed >= LARGE_JUDGE_AFTER and elapsed * size > LARGE_LIMIT * max(count, 1)
+        ):
+            raise CheckFailed(
+                f"recv_all(sock) reads too slowly: it would need more than {LARGE_LIMIT:g} s "
+                "for 2 MB",
+                hint=SLOW_HINT,
+            )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 register(recv_exactly)
