@@ -168,17 +168,23 @@ check("recv_exactly", recv_exactly)
 #
 # `send(data)` hands bytes to the operating system and returns **how many it took**.
 # That can be fewer than you gave it: the operating system only has so much buffer
-# space for a line. Here a third caller, Carol, sends 32 MB to a server that is not
+# space for a line. Here a third caller, Carol, sends 1 MB to a server that is not
 # reading. We make her socket non-blocking, so `send()` returns at once with whatever
-# fitted instead of waiting:
+# fitted instead of waiting.
+#
+# How much fits depends on the computer: some give a line many megabytes of buffer.
+# So that you see the same thing on every computer, we give both ends of Carol's line
+# small buffers (64 kB) first. Bigger buffers only move the limit; they never remove it.
 
 # %%
 carol = socket.create_connection(doorbell.getsockname(), timeout=5)
 line_c, _ = doorbell.accept()  # the server picks up but does not read
+carol.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)  # Carol's outgoing buffer
+line_c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # the server's incoming buffer
 carol.setblocking(False)
-big = bytes(32 * 1024 * 1024)
+big = bytes(1024 * 1024)
 taken = carol.send(big)
-print("send() took all 32 MB:", taken == len(big))
+print("send() took all 1 MB:", taken == len(big))
 print("send() took some of it:", 0 < taken < len(big))
 
 # %% [markdown]
@@ -186,7 +192,7 @@ print("send() took some of it:", 0 < taken < len(big))
 # `sendall(data)` loops for you until every byte has been handed over (waiting for the
 # reader when the buffer is full). For TCP, **use `sendall()`**.
 #
-# We hang up on Carol; her unsent megabytes go nowhere.
+# We hang up on Carol; her unsent bytes go nowhere.
 
 # %%
 carol.close()
