@@ -159,9 +159,9 @@ class _Member:
     def __init__(self, name: str, sock: socket.socket):
         self.name, self.sock = name, sock
         self.lock = threading.Lock()  # guards everything below
-        self.backlog: Deque[bytes] = deque()  # lines the kernel could not take yet
-        self.queued = 0  # bytes in backlog
-        self.writer: Optional[threading.Thread] = None  # runs only while there is a backlog
+        self.outbox: Deque[bytes] = deque()  # lines the kernel could not take yet
+        self.queued = 0  # bytes in outbox
+        self.writer: Optional[threading.Thread] = None  # runs only while the outbox has lines
         self.gone = False
 
 
@@ -170,8 +170,8 @@ class Room:
 
     Sending never waits for a slow member.  Each line is offered to every member's socket
     without blocking; the kernel almost always takes all of it.  What a member's full
-    buffer cannot take waits in that member's own backlog, flushed by a writer thread that
-    exists only while there is a backlog.  A member whose backlog passes ``max_queue``
+    buffer cannot take waits in that member's own outbox, flushed by a writer thread that
+    exists only while the outbox has lines.  A member whose outbox passes ``max_queue``
     bytes (it is not reading), or whose socket fails (it vanished), is dropped: removed,
     its line shut down, and announced as left.  Nothing raises to the caller.
 
@@ -232,12 +232,12 @@ class Room:
             with member.lock:
                 if member.gone:
                     continue
-                if member.backlog:  # keep the order: after what is already waiting
+                if member.outbox:  # keep the order: after what is already waiting
                     if member.queued + len(data) > self.max_queue:
                         member.gone = True  # it is not reading: give up on it
                         failed.append(member)
                     else:
-                        member.backlog.append(data)
+                        member.outbox.append(data)
                         member.queued += len(data)
                     continue
                 try:
@@ -248,7 +248,7 @@ class Room:
                     continue
                 if sent < len(data):
                     rest = data[sent:]
-                    member.backlog.append(rest)
+                    member.outbox.append(rest)
                     member.queued += len(rest)
                     if member.writer is None:
                         member.writer = threading.Thread(
@@ -264,7 +264,7 @@ class Room:
             self._drop(member)
 
     def _write(self, member: _Member) -> None:
-        """Flush one member's backlog, then end (a writer thread's whole life)."""
+        """Flush one member's outbox, then end (a writer thread's whole life)."""
         try:
             self._flush(member)
         finally:
@@ -281,18 +281,18 @@ class Room:
                 writer.join(self.WRITER_JOIN)
 
     def _flush(self, member: _Member) -> None:
-        while True:  # ends when the backlog is empty or the member is gone
+        while True:  # ends when the outbox is empty or the member is gone
             with member.lock:
-                if member.gone or not member.backlog:
-                    member.backlog.clear()
+                if member.gone or not member.outbox:
+                    member.outbox.clear()
                     member.queued = 0
                     if not member.gone:
-                        member.writer = None  # the next backlog starts a new writer
+                        member.writer = None  # the next line that has to wait starts a new writer
                     return
-                data = member.backlog[0]
+                data = member.outbox[0]
             try:
                 # Blocks until the member reads (or the server's send timeout passes),
-                # without holding the lock, so broadcasts keep adding to the backlog.
+                # without holding the lock, so broadcasts keep adding to the outbox.
                 member.sock.sendall(data)
             except OSError:
                 with member.lock:
@@ -300,8 +300,8 @@ class Room:
                 self._drop(member)
                 return
             with member.lock:
-                if member.backlog and member.backlog[0] is data:
-                    member.backlog.popleft()
+                if member.outbox and member.outbox[0] is data:
+                    member.outbox.popleft()
                     member.queued -= len(data)
 
     def _drop(self, member: _Member) -> None:
@@ -462,10 +462,14 @@ def start_chat_server(
 
     ``room`` is any object with ``join(name, conn)``, ``leave(name)`` and
     ``broadcast(sender, text)``: yours from lesson 06, or by default the course's
-    :class:`Room`.  A send to one member blocks at most ``send_timeout`` seconds;
-    ``send_buffer`` sets each member's kernel send buffer (bytes); ``max_queue`` is how
-    many bytes may wait for a member who is not reading before the room drops it.  Returns the same
-    :class:`~tcplessons.Server` as :func:`start_server`, with the room as ``.room``.
+    :class:`Room`.  Every member's socket gets a send deadline (SO_SNDTIMEO):
+    a send to a member who never reads gives up after ``send_timeout`` seconds without
+    progress, with an ``OSError`` — in your room too, whose ``sendall()`` then raises
+    and rule 2 drops that member.  ``send_buffer`` sets each member's kernel send buffer
+    (bytes); ``max_queue`` is how many bytes may wait in a member's outbox (the course's
+    room) before it is dropped; ``backlog`` is the listen queue of callers not yet
+    accepted (lesson 01).  Returns the same :class:`~tcplessons.Server` as
+    :func:`start_server`, with the room as ``.room``.
     Next: ``server.nc_command()``, :class:`ChatBot`, :class:`ChatWindow`.
     """
     if room is None:
@@ -632,10 +636,13 @@ class ChatClient:
         self.close()
 
     def vanish(self) -> None:
-        """Disappear without a goodbye, like a laptop lid closing mid-call.
+        """Disappear abruptly: the line is reset (RST) instead of hung up politely.
 
-        SO_LINGER with a zero timeout makes close() send a reset (RST) instead of the
-        polite FIN: the server's next recv() or send() on this line fails.
+        In real life a crashed program's operating system hangs up for it, and a closed
+        laptop lid or lost Wi-Fi sends nothing at all (the server finds out only minutes
+        later, when a send times out).  A reset is the abrupt case a notebook can show at
+        once: SO_LINGER with a zero timeout makes close() send an RST instead of the
+        polite FIN, so the server's next recv() or send() on this line fails.
         """
         self._closed = True
         try:

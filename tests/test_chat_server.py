@@ -374,6 +374,28 @@ def test_runs_the_learners_room():
     ada.wait_for("* bob left")
 
 
+def test_the_learners_room_drops_a_member_who_never_reads_thanks_to_the_send_deadline():
+    # Lesson 06's recap says every send has a deadline: start_chat_server gives each
+    # member's socket one, so a plain sendall() in the learner's room fails with an
+    # OSError instead of blocking forever, and rule 2 drops the member.
+    server = start_chat_server(_solution_room(), name="mine", send_timeout=0.2, send_buffer=16 * 1024)
+    ada, watcher = start_bots(server, ["ada", "watcher"])
+    sleepy = ChatBot(server, "sleepy", reads=False, receive_buffer=4096)
+    watcher.wait_for("* sleepy joined")
+    big = "z" * 20_000
+    started = time.monotonic()
+    for count in range(1, 201):  # bounded
+        ada.say(big)
+        watcher.wait_for(f"ada: {big}", count=count)
+        if watcher.has("* sleepy left"):
+            break
+    watcher.wait_for("* sleepy left")
+    assert time.monotonic() - started < 3.0
+    ada.say("after")
+    watcher.wait_for("ada: after")
+    sleepy.close()
+
+
 def test_a_room_that_raises_is_recorded_not_printed(capsys):
     class Broken:
         def join(self, name, conn):
@@ -469,7 +491,7 @@ def test_a_full_member_does_not_delay_the_others_copy_of_a_message():
 
 
 def test_a_member_who_reads_late_still_gets_every_line_in_order():
-    # Its buffers fill, so lines wait in its backlog and a writer thread delivers them.
+    # Its buffers fill, so lines wait in its outbox and a writer thread delivers them.
     server = start_chat_server(send_buffer=8192)
     writers = []
     original = server.room._write
@@ -498,7 +520,7 @@ def test_a_member_who_reads_late_still_gets_every_line_in_order():
         assert data, "the server hung up on a member who was only slow"
         got += data
     assert got == expected
-    assert "late" in writers  # the backlog path really ran
+    assert "late" in writers  # the outbox path really ran
     assert server.room.names() == ["ada", "late", "watcher"]
     late.close()
     ada.wait_for("* late left")
