@@ -147,10 +147,13 @@ window.wait_for("* mallory left")
 # %% [markdown]
 # ## 4. Members who vanish, and members who never read
 #
-# A member can disappear without hanging up: a laptop lid closes, Wi-Fi drops, a program
-# crashes. Here Bob's line is **reset**: his side sends an RST instead of the polite FIN
-# of a hang-up. The server's thread reading Bob's line gets `ConnectionResetError`; the
-# room removes Bob and tells the others. Everyone else keeps chatting.
+# Members don't always say goodbye. When a program crashes, its operating system hangs
+# up for it. A closed laptop lid or a lost Wi-Fi connection sends nothing at all: the
+# server hears nothing, and finds out only minutes later, when a send to that member
+# times out. Here we show the abrupt case a notebook can show at once: Bob's line is
+# **reset**, his side sends an RST instead of the polite FIN of a hang-up. The server's
+# thread reading Bob's line gets `ConnectionResetError`; the room removes Bob and tells
+# the others. Everyone else keeps chatting.
 
 # %%
 bob.vanish()
@@ -169,10 +172,10 @@ print(server.log.wait_for("error", line=3))
 #
 # The course's room never waits for one member. It offers each line to every member
 # without blocking (`MSG_DONTWAIT`); whatever a full buffer cannot take waits in that
-# member's own **backlog**, sent by a writer thread of its own. A member whose backlog
-# grows past 256 KiB, or whose send makes no progress for `send_timeout` seconds, is
-# dropped and announced as left. (This lesson's small `send_buffer` makes the buffers
-# fill quickly.)
+# member's own **outbox**, a queue of lines sent by a writer thread of its own. A member
+# whose outbox grows past 256 KiB, or whose send makes no progress for `send_timeout`
+# seconds, is dropped and announced as left. (This lesson's small `send_buffer` makes
+# the buffers fill quickly.)
 #
 # Sleepy joins and never reads; Ada sends 30 kB messages until the room gives up on
 # Sleepy. The window gets every message at once all along:
@@ -217,13 +220,21 @@ sleepy.close()
 #    `threading.Lock`, and send to a **copy** of the members taken under the lock
 #    (`list(self.members.items())`). Looping over the dict itself while another thread
 #    joins raises `RuntimeError: dictionary changed size during iteration`.
+#    Sending outside the room's lock keeps everyone fast, but now two threads may send
+#    to the **same** member at once. A busy kernel takes a long line in pieces, and
+#    `sendall()` keeps going until every piece is sent: two of them running at once on
+#    one socket interleave their pieces, and the member reads half of Ada's line, then
+#    a piece of Cy's. So give every member **a lock of its own** and hold it around that
+#    member's `sendall()` (for example, store `(conn, threading.Lock())` for each name).
 #
 # The checks give your room real sockets, make one vanish, make the kernel accept only
-# three bytes per `send()`, and call your methods from several threads at once.
+# a few bytes per `send()`, and call your methods from several threads at once — also
+# two broadcasts to the same member at the same moment.
 
 # Spot the bug first. This room is what most of us write on the first try. Three members
 # join (`socket.socketpair()` gives the two ends of a connected pair, like the two ends of
-# a call), Bob vanishes, and Ada speaks:
+# a call; they are local sockets, not TCP: see the note below), Bob vanishes, and Ada
+# speaks:
 
 # %% tags=["raises-exception"]
 import socket
@@ -254,7 +265,12 @@ first_try.broadcast("ada", "anyone there?")
 # %% [markdown]
 # The exception escaped from `broadcast()` at Bob, so Cy, after Bob in the loop, never
 # heard Ada. In a server it would land in *Ada's* thread, the one reading her lines: one
-# vanished member, and the person talking pays for it. Rule 2 above is the fix.
+# vanished member, and the person talking pays for it. Rule 2 above is the fix — in
+# `join()` and `leave()` too, which send to everyone just like `broadcast()`.
+#
+# (With TCP, the failure often shows up only on the *next* send: the first `sendall()`
+# after the other side closed usually succeeds, the other side answers it with a reset,
+# and the send after that fails. That is why the room must expect a failure on any send.)
 
 # %%
 for conn in list(first_try.members.values()) + list(far_ends.values()):
@@ -281,6 +297,12 @@ check("ChatRoom", ChatRoom)
 # When every check passes, this cell starts a chat server running **your** `ChatRoom`,
 # joins it with a window and a bot, and prints the `nc` command so you can join it from
 # a terminal too.
+#
+# `start_chat_server` gives every member's socket a **send deadline** (1 second by
+# default, set with the socket option `SO_SNDTIMEO`): a `sendall()` to a member who never
+# reads fails with an `OSError` instead of waiting forever, and your rule 2 drops that
+# member. Your room is simpler than the course's: until the deadline passes, the thread
+# that is sending waits, and so does whoever talks next.
 
 # %%
 if check("ChatRoom", ChatRoom).passed:
@@ -304,8 +326,11 @@ else:
 #   boundary on a byte stream.
 # - Never trust input: remove control characters, decode with `errors="replace"`, and put
 #   a limit on how much you keep while waiting for a newline.
-# - One member must never hold up the others: catch the failed send of a vanished member,
-#   and give every send a deadline so a member who never reads is dropped.
+# - Two threads must never send to the same member at once: a lock per member keeps
+#   each line whole.
+# - One member must never hold up the others for long: catch the failed send of a
+#   vanished member, and give every send a deadline so a member who never reads is
+#   dropped (the course's room also keeps an outbox per member, so nobody waits at all).
 #
 # **Next:** a thread per member works well for a room of a few hundred. The next lessons
 # measure it against event loops (`selectors`, `asyncio`), which serve thousands of lines
