@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import List, Optional
 
@@ -25,12 +26,28 @@ ignores the interrupt or kills the kernel is skipped and the kernel is rebuilt. 
 whole notebook (cells and checks) gets --timeout seconds, then its process is killed.
 Cells that only call check("name", name) are skipped: the grader runs those checks.
 
-The table and the CSV have a column for each exercise at least one notebook attempted
-(every exercise with --all-exercises); the CSV's last columns are total, out_of and
-notes (what happened while running).
+What counts: a notebook's own lessons.  Those are the lessons of the exercises its
+check cells name (check("recv_message", recv_message)), or, without check cells, of the
+exercises its cells tagged "exercise" define.  Every exercise of those lessons is graded
+and counted in the notebook's total, attempted or not; another lesson's exercise that it
+happens to define (a helper recv_exactly in lesson 04) is reported as "defined, but
+lesson 02's exercise: not graded in this notebook".  A notebook with neither (tags and
+check cells removed) is graded on every exercise it defines.  If an exercise's name is
+not defined but its check cell passes another name (check("open_doorbell",
+open_door_bell)), that object is graded, with a note.
 
-Exit status: 0 when grading completed, whatever the scores; 2 for bad arguments; 1 if
-the grader itself failed on a notebook (its row says why).
+The table and the CSV have a column for each exercise of the notebooks' lessons or
+attempted (every exercise with --all-exercises); a blank cell is not one of that
+notebook's lessons.  The CSV's last columns are total, out_of and notes (what happened
+while running).  Folders are searched with their subfolders (one per learner is fine);
+a notebook named twice is graded once.  A notebook that cannot be read is a row marked
+NOT GRADED.
+
+Exit status: 0 when grading completed, whatever the scores (unreadable notebooks
+included: their rows say NOT GRADED); 2 for bad arguments; 1 if the grader itself failed
+on a notebook (its row says why) or the gradebook could not be written (the report is
+printed first); 130 (143 for SIGTERM, 129 for SIGHUP) if stopped: the notebooks being
+graded are stopped and the temporary files removed.
 """
 
 GRADE_EXAMPLES = """\
@@ -125,17 +142,62 @@ def _fail(message: str, status: int = 2) -> int:
     return status
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: stop like Ctrl-C, so workers, kernels and temporary files go too."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_signals() -> None:
+    def stop(signum, frame):
+        raise Stopped(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                signal.signal(getattr(signal, name), stop)
+            except ValueError:  # not the main thread (grade_command called from a thread)
+                pass
+
+
+def _check_csv(path: str) -> Optional[str]:
+    """Why the gradebook cannot be written to ``path``, or None: try opening it for append."""
+    if os.path.isdir(path):
+        return f"cannot write the gradebook to {path}: it is a folder"
+    existed = os.path.lexists(path) and os.path.exists(path)
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return f"cannot write the gradebook to {path}: {exc.strerror or exc}"
+    if not existed:
+        try:
+            os.unlink(path)  # written for real once grading is done
+        except OSError:
+            pass
+    return None
+
+
+def _checks_warning(folder: Optional[str]) -> None:
+    if folder and os.path.isdir(folder) and not any(name.endswith(".py") for name in os.listdir(folder)):
+        print(f"tcplessons grade: warning: {folder} holds no .py files: no private checks added", file=sys.stderr)
+
+
 def grade_command(args: argparse.Namespace) -> int:
     from .grading import GradingError, Progress, find_notebooks, format_table, grade, to_json, write_csv
 
     if args.cell_timeout is not None and args.cell_timeout > args.timeout:
         return _fail(f"--cell-timeout ({args.cell_timeout:g}) cannot be longer than --timeout ({args.timeout:g})")
+    _stop_on_signals()
     try:
         total = len(find_notebooks(args.paths))
         if args.csv:  # a bad path fails now, not after grading
-            folder = os.path.dirname(os.path.abspath(args.csv))
-            if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or os.path.isdir(args.csv):
-                return _fail(f"cannot write the gradebook to {args.csv}")
+            reason = _check_csv(args.csv)
+            if reason:
+                return _fail(reason)
+        _checks_warning(args.checks)
         submissions = grade(
             args.paths,
             jobs=args.jobs,
@@ -146,16 +208,22 @@ def grade_command(args: argparse.Namespace) -> int:
         )
     except GradingError as exc:
         return _fail(str(exc))
+    except Stopped as exc:
+        name = signal.Signals(exc.signum).name
+        return _fail(f"stopped by {name}; the notebooks being graded were stopped", 128 + exc.signum)
     except KeyboardInterrupt:
         return _fail("interrupted; the notebooks being graded were stopped", 130)
-    if args.csv:
-        write_csv(submissions, args.csv, every_exercise=args.all_exercises)
     try:
         report = to_json(submissions) + "\n" if args.json else format_table(submissions, args.all_exercises)
         sys.stdout.write(report)
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
         sys.stdout = None  # type: ignore[assignment]  # no second error at exit
+    if args.csv:  # after the report: a full disk must not throw the results away
+        try:
+            write_csv(submissions, args.csv, every_exercise=args.all_exercises)
+        except OSError as exc:
+            return _fail(f"could not write the gradebook to {args.csv}: {exc.strerror or exc}", 1)
     faults = [s for s in submissions if s["fault"]]
     if faults:
         first = faults[0]

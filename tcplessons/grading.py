@@ -66,20 +66,32 @@ def default_cell_timeout(timeout: float) -> float:
 def find_notebooks(paths: Sequence[str]) -> List[Path]:
     """The notebooks named by ``paths``: files as given, folders' ``*.ipynb`` sorted.
 
-    Folders are searched at the top level only, skipping ``.ipynb_checkpoints``.  Raises
-    :class:`GradingError` for a path that does not exist or when no notebook is found.
+    Folders are searched with their subfolders (a class's submissions in a folder per
+    learner), skipping ``.ipynb_checkpoints`` and hidden folders.  A notebook named twice
+    is graded once.  Raises :class:`GradingError` for a path that does not exist or when
+    no notebook is found.
     """
     found: List[Path] = []
+    seen = set()
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            found += sorted(p for p in path.glob("*.ipynb") if p.is_file())
+            candidates = sorted(
+                p
+                for p in path.rglob("*.ipynb")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
+            )
         elif path.is_file():
-            found.append(path)
+            candidates = [path]
         else:
             raise GradingError(f"no such file or folder: {text}")
+        for candidate in candidates:
+            key = os.path.realpath(candidate)
+            if key not in seen:
+                seen.add(key)
+                found.append(candidate)
     if not found:
-        raise GradingError(f"no notebooks (*.ipynb) found in: {' '.join(paths)}")
+        raise GradingError(f"no notebooks (*.ipynb) found in: {' '.join(paths)} (nor in its subfolders)")
     return found
 
 
@@ -118,6 +130,26 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except OSError:  # already gone
         pass
+
+
+#: Seconds a worker gets after SIGTERM to stop its kernel and what the notebook started.
+STOP_GRACE = 2.0
+
+
+def _stop_workers(procs: List[subprocess.Popen]) -> None:
+    """SIGTERM each worker (it kills its kernel and every process below it), then SIGKILL its group."""
+    for proc in procs:
+        try:
+            proc.send_signal(signal.SIGTERM)
+        except OSError:
+            pass
+    end = time.monotonic() + STOP_GRACE
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.0, end - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        _kill_group(proc.pid)
 
 
 def _read_json(path: Path) -> Optional[Dict[str, Any]]:
@@ -169,7 +201,7 @@ def _grade_one(
         proc.wait(timeout=timeout + KILL_GRACE)
     except subprocess.TimeoutExpired:
         killed = True
-        _kill_group(proc.pid)
+        _stop_workers([proc])
         proc.wait()
     finally:
         with _running_lock:
@@ -216,10 +248,18 @@ def _submission(
     error = state.get("error", "")
     defined = state.get("defined")
     results = state.get("results", {})
+    lessons = state.get("lessons")
     exercises = []
     for ex in catalogue:
         got = results.get(ex["id"])
-        if got is not None or (defined is not None and ex["id"] in defined):
+        elsewhere = lessons is not None and ex.get("lesson") not in lessons
+        if elsewhere and (
+            (defined is not None and ex["id"] in defined) or (defined is None and state.get("definitions", {}).get(ex["id"]))
+        ):
+            attempted = False
+            message = f"defined, but lesson {_lesson_number(ex.get('lesson', ''))}'s exercise: not graded in this notebook"
+            checks = [{"name": name, "passed": False, "message": message} for name in ex["checks"]]
+        elif got is not None or (defined is not None and ex["id"] in defined):
             got = got or {}
             names = got.get("names") or ex["checks"]
             checks = [dict(c) for c in got.get("checks", [])]
@@ -253,11 +293,49 @@ def _submission(
             }
         )
     notes = list(state.get("notes", []))
+    notes += _definition_notes(state, [ex["id"] for ex in exercises if ex["attempted"]])
     if error:
-        notes.append(error)
+        notes.append(f"NOT GRADED: {error}")
     if stop and stop not in " ".join(notes):
         notes.append(stop)
-    return {"notebook": notebook, "exercises": exercises, "notes": notes, "fault": fault}
+    if lessons is None:  # no exercise cells (tags stripped): the lessons of what it defines
+        lessons = sorted({ex["lesson"] for ex, row in zip(catalogue, exercises) if row["attempted"]})
+    counted = [ex["id"] for ex in catalogue if ex.get("lesson") in lessons]
+    return {
+        "notebook": notebook,
+        "exercises": exercises,
+        "notes": notes,
+        "fault": fault,
+        "lessons": lessons,
+        "counted": counted,
+        "unreadable": bool(error),
+    }
+
+
+def _lesson_number(lesson: str) -> str:
+    return lesson.split("-", 1)[0] if lesson else "?"
+
+
+def _definition_notes(state: Dict[str, Any], graded: List[str]) -> List[str]:
+    """A note for each graded exercise defined in several cells, or again after its check cell."""
+    notes = []
+    labels = state.get("labels", {})
+    label = lambda index: labels.get(str(index), f"cell {index + 1}")  # noqa: E731
+    for exercise_id in graded:
+        cells = sorted(state.get("definitions", {}).get(exercise_id) or [])
+        checked = sorted(state.get("check_cells", {}).get(exercise_id) or [])
+        later = [i for i in cells if checked and i > checked[0]]
+        if later:
+            notes.append(
+                f"{exercise_id} is defined again in {label(later[-1])}, after its check in {label(checked[0])}:"
+                " that later definition is the one graded (the last definition wins, as in the kernel)"
+            )
+        elif len(cells) > 1:
+            notes.append(
+                f"{exercise_id} is defined in {len(cells)} cells ({', '.join(label(i) for i in cells)}):"
+                f" the last one, {label(cells[-1])}, is the one graded"
+            )
+    return notes
 
 
 # -- grading many ------------------------------------------------------------------------
@@ -285,9 +363,9 @@ class Progress:
         self.done += 1
         if not self.enabled:
             return
-        score = sum(e["score"] for e in submission["exercises"] if e["attempted"])
-        out_of = sum(e["max_score"] for e in submission["exercises"] if e["attempted"])
-        summary = f"{score}/{out_of} checks passed" if out_of else "no exercise attempted"
+        score, out_of = _totals(submission, [])
+        attempted = any(e["attempted"] for e in submission["exercises"])
+        summary = f"{score}/{out_of} checks passed" if attempted else "no exercise attempted"
         if self.tty:
             self._bar(Path(submission["notebook"]).name)
             if self.done == self.total:
@@ -343,8 +421,7 @@ def grade(
             with _running_lock:
                 _stopping.set()
                 procs = list(_running.values())
-            for proc in procs:
-                _kill_group(proc.pid)
+            _stop_workers(procs)
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -353,13 +430,40 @@ def grade(
 
 # -- reports -----------------------------------------------------------------------------
 def to_json(submissions: Iterable[Dict[str, Any]]) -> str:
-    """The ``--json`` report: ``{"submissions": [{"notebook", "exercises": [...]}]}``."""
-    shaped = [{"notebook": s["notebook"], "exercises": s["exercises"]} for s in submissions]
+    """The ``--json`` report: ``{"submissions": [{"notebook", "exercises": [...], ...}]}``.
+
+    Each submission also has ``notes`` (what happened while running it, a list of
+    strings), ``fault`` (why the grader itself failed on it, or null), ``lessons`` (the
+    lessons its total counts) and ``unreadable`` (true if it could not be read at all).
+    """
+    shaped = [
+        {
+            "notebook": s["notebook"],
+            "exercises": s["exercises"],
+            "notes": list(s.get("notes", [])),
+            "fault": s.get("fault") or None,
+            "lessons": list(s.get("lessons") or []),
+            "unreadable": bool(s.get("unreadable")),
+        }
+        for s in submissions
+    ]
     return json.dumps({"submissions": shaped}, indent=2, ensure_ascii=False)
 
 
+def _counted(sub: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The exercises a notebook's total counts: every exercise of its lessons.
+
+    A notebook's lessons are those of its ``exercise`` cells (or, without such cells, of
+    the exercises it defines); see :meth:`tcplessons.grading_worker.Worker.notebook_lessons`.
+    """
+    counted = sub.get("counted")
+    if counted is None:  # a row not made by this module: what it attempted
+        return [ex for ex in sub["exercises"] if ex["attempted"]]
+    return [ex for ex in sub["exercises"] if ex["id"] in counted]
+
+
 def _columns(submissions: List[Dict[str, Any]], every: bool = False) -> List[str]:
-    """Exercises at least one notebook attempted (or ``every`` one), in course order."""
+    """Exercises of the notebooks' lessons or attempted (or ``every`` one), in course order."""
     if every and submissions:
         return [ex["id"] for ex in submissions[0]["exercises"]]
     ids: List[str] = []
@@ -367,13 +471,17 @@ def _columns(submissions: List[Dict[str, Any]], every: bool = False) -> List[str
         for ex in sub["exercises"]:
             if ex["attempted"] and ex["id"] not in ids:
                 ids.append(ex["id"])
+        ids += [ex["id"] for ex in _counted(sub) if ex["id"] not in ids]
     order = [ex["id"] for ex in submissions[0]["exercises"]] if submissions else []
     return [i for i in order if i in ids]
 
 
 def _totals(sub: Dict[str, Any], columns: List[str]) -> tuple:
-    shown = [ex for ex in sub["exercises"] if ex["id"] in columns]
-    return sum(ex["score"] for ex in shown), sum(ex["max_score"] for ex in shown)
+    """(checks passed, checks) over the exercises of this notebook's own lessons."""
+    counted = _counted(sub)
+    if not counted:
+        counted = [ex for ex in sub["exercises"] if ex["id"] in columns]  # nothing of its own: all shown
+    return sum(ex["score"] for ex in counted), sum(ex["max_score"] for ex in counted)
 
 
 def format_table(submissions: List[Dict[str, Any]], every_exercise: bool = False) -> str:
@@ -386,19 +494,27 @@ def format_table(submissions: List[Dict[str, Any]], every_exercise: bool = False
     rows = []
     for sub in submissions:
         by_id = {ex["id"]: ex for ex in sub["exercises"]}
+        own = {ex["id"] for ex in _counted(sub)}
         cells = [sub["notebook"]]
         for ex_id in columns:
             ex = by_id[ex_id]
-            cells.append(f"{ex['score']}/{ex['max_score']}" if ex["attempted"] else "-")
+            if ex["attempted"]:
+                cells.append(f"{ex['score']}/{ex['max_score']}")
+            else:
+                cells.append("-" if ex_id in own or sub.get("counted") is None else "")
         score, out_of = _totals(sub, columns)
-        cells.append(f"{score}/{out_of}")
+        cells.append("NOT GRADED" if sub.get("unreadable") else f"{score}/{out_of}")
         rows.append(cells)
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
     out.append("")
     if columns:
-        out.append("score = checks passed / checks; - = not attempted (the notebook does not define it)")
+        out.append(
+            "score = checks passed / checks; - = not attempted (the notebook does not define it);"
+            " blank = not one of the notebook's lessons"
+        )
+        out.append("total = the notebook's own lessons (those of its exercise cells), every exercise of them")
     else:
         out.append("No notebook defined any exercise the grader knows.")
     details = []
@@ -436,7 +552,8 @@ def write_csv(submissions: List[Dict[str, Any]], target, every_exercise: bool = 
     """A gradebook: one row per notebook, a column per attempted exercise, then the total.
 
     ``target`` is a path or an open text file.  Columns: ``notebook``, each exercise id
-    (checks passed; 0 when not attempted), ``total``, ``out_of`` and ``notes``.
+    (checks passed; 0 when not attempted; empty when not one of the notebook's lessons),
+    ``total`` and ``out_of`` (over the notebook's own lessons) and ``notes``.
     """
     columns = _columns(submissions, every_exercise)
     buffer = io.StringIO()
@@ -444,8 +561,9 @@ def write_csv(submissions: List[Dict[str, Any]], target, every_exercise: bool = 
     writer.writerow(["notebook"] + columns + ["total", "out_of", "notes"])
     for sub in submissions:
         by_id = {ex["id"]: ex for ex in sub["exercises"]}
+        own = {ex["id"] for ex in _counted(sub)}
         score, out_of = _totals(sub, columns)
-        scores = [by_id[c]["score"] for c in columns]
+        scores = [by_id[c]["score"] if c in own or by_id[c]["attempted"] else "" for c in columns]
         writer.writerow([sub["notebook"]] + scores + [score, out_of, "; ".join(sub["notes"])])
     if hasattr(target, "write"):
         target.write(buffer.getvalue())
@@ -482,8 +600,14 @@ def _user_namespace() -> Dict[str, Any]:
     return IPython.get_ipython().user_ns
 
 
-def _kernel_inventory(answer_path: str, checks_dir: str, package_dir: str) -> None:
-    """Write which exercises the kernel's namespace defines, with their check names."""
+def _kernel_inventory(answer_path: str, checks_dir: str, package_dir: str, aliases: Optional[Dict[str, str]] = None) -> None:
+    """Write which exercises the kernel's namespace defines, with their check names.
+
+    ``aliases`` maps an exercise id to the name its check cell passes
+    (``check("open_doorbell", open_door_bell)``): when the id itself is not defined, the
+    object the learner checked is graded instead, and reported in ``"aliased"``.
+    """
+    aliases = aliases or {}
     here = str(Path(__file__).resolve().parent)
     if here != package_dir:
         _write_answer(
@@ -496,14 +620,21 @@ def _kernel_inventory(answer_path: str, checks_dir: str, package_dir: str) -> No
 
         _load_private(checks_dir)
         namespace = _user_namespace()
-        defined = {e.id: [c.name for c in e.checks] for e in all_exercises() if e.id in namespace}
+        found = {e.id: e.id for e in all_exercises() if e.id in namespace}
+        aliased = {
+            e.id: aliases[e.id]
+            for e in all_exercises()
+            if e.id not in namespace and aliases.get(e.id) in namespace
+        }
+        found.update(aliased)
+        defined = {e.id: [c.name for c in e.checks] for e in all_exercises() if e.id in found}
     except Exception as exc:  # e.g. the notebook replaced a module the checks need
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
         _write_answer(answer_path, {"error": f"the checks could not be loaded in this notebook's kernel ({reason})"})
         return
     _at_the_end.clear()
-    _at_the_end.update((name, namespace[name]) for name in defined)
-    _write_answer(answer_path, {"defined": defined})
+    _at_the_end.update((name, namespace[found[name]]) for name in defined)
+    _write_answer(answer_path, {"defined": defined, "aliased": aliased})
 
 
 def _kernel_check(answer_path: str, checks_dir: str, exercise_id: str, number: int) -> None:

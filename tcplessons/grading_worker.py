@@ -56,7 +56,11 @@ INTERRUPT_GRACE = 2.0
 MAX_RESTARTS = 4
 #: A cell that only calls ``check("name", name)`` runs the same checks the grader runs
 #: afterwards; skipping it halves the time a slow wrong answer costs.
-CHECK_CELL = re.compile(r"""^\s*(?:tcplessons\s*\.\s*)?check\(\s*(['"])\w+\1\s*,\s*\w+\s*\)\s*;?\s*$""")
+CHECK_CELL = re.compile(
+    r"""^\s*(?:tcplessons\s*\.\s*)?check\(\s*(['"])(?P<id>\w+)\1\s*,\s*(?P<obj>\w+)\s*\)\s*;?\s*$"""
+)
+#: Seconds to wait for a killed process to go away while tidying up.
+REAP_WAIT = 1.0
 #: Folders and files of a submission's folder that its temporary copy leaves out.
 COPY_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".git", "*.ipynb")
 #: Biggest folder (bytes) copied next to a notebook; a larger one gets only the notebook.
@@ -84,7 +88,86 @@ def cell_label(index: int, source: str) -> str:
 
 
 def _seconds(value: float) -> str:
-    return f"{value:g} s"
+    """``2 s``, ``1.5 s``: a time limit as a learner reads it (no 1.99146 s)."""
+    return f"{round(float(value), 1):g} s"
+
+
+def lesson_number(lesson: str) -> str:
+    """``"02"`` for ``"02-phone-call-stream"``: how the course names a lesson in messages."""
+    return lesson.split("-", 1)[0] if lesson else "?"
+
+
+# -- processes the notebook leaves behind (Linux) --------------------------------------
+def _prctl(option: int, value: int) -> bool:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def descendants(root: int) -> List[int]:
+    """Every living process below ``root`` (Linux ``/proc``; empty elsewhere), deepest last."""
+    parents: Dict[int, int] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().decode("ascii", "replace")
+            # "pid (name) state ppid ...": the name may hold spaces and brackets
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if fields[0] != "Z":
+                parents[int(entry)] = int(fields[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found: List[int] = []
+    frontier = [root]
+    while frontier and len(found) < 10000:
+        frontier = [pid for pid, ppid in parents.items() if ppid in frontier and pid not in found]
+        found += frontier
+    return found
+
+
+def kill_descendants(rounds: int = 5) -> None:
+    """SIGKILL every process below this one, including those that left our process group.
+
+    This process is a child subreaper (see :func:`main`), so orphans that called
+    ``setsid()`` are still found below it.  A few rounds catch processes forked meanwhile.
+    """
+    me = os.getpid()
+    for _ in range(rounds):
+        pids = descendants(me)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _reap(REAP_WAIT / rounds)
+
+
+def _reap(seconds: float) -> None:
+    """Collect exited children (we are their subreaper) for up to ``seconds``."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.02)
 
 
 def _folder_size(folder: Path, limit: int) -> int:
@@ -112,6 +195,7 @@ class Worker:
         self.deadline = time.monotonic() + float(job["timeout"]) - spent
         self.cell_timeout = float(job["cell_timeout"])
         self.catalogue: Dict[str, List[str]] = {e["id"]: e["checks"] for e in job["exercises"]}
+        self.lessons_of: Dict[str, str] = {e["id"]: e.get("lesson", "") for e in job["exercises"]}
         self.state: Dict[str, Any] = {
             "done": False,
             "phase": "starting",
@@ -171,14 +255,43 @@ class Worker:
         self.code_cells = [
             i for i, c in enumerate(nb.cells) if c.get("cell_type") == "code" and str(c.get("source", "")).strip()
         ]
+        checks: Dict[str, List[int]] = {}
+        aliases: Dict[str, str] = {}
         for i in self.code_cells:
-            if CHECK_CELL.match(nb.cells[i].source):
+            match = CHECK_CELL.match(nb.cells[i].source)
+            if match:
                 self.skip[i] = ""  # silently: the grader runs those checks itself
+                checks.setdefault(match["id"], []).append(i)
+                if match["obj"] != match["id"] and match["id"] in self.catalogue:
+                    aliases[match["id"]] = match["obj"]
         # Saved now, so the grader can explain a missing exercise even if it kills us.
         self.state["definitions"] = {e: self.source_defines(e) for e in self.catalogue}
+        self.state["check_cells"] = {e: cells for e, cells in checks.items() if e in self.catalogue}
+        self.state["aliases"] = aliases
+        self.state["lessons"] = self.notebook_lessons(checks, aliases)
         self.state["labels"] = {str(i): cell_label(i, nb.cells[i].source) for i in self.code_cells}
         self.save()
         return True
+
+    def notebook_lessons(self, checks: Dict[str, List[int]], aliases: Dict[str, str]) -> Optional[List[str]]:
+        """The lessons this notebook is, from the cells the course put in it.
+
+        First the exercises its check cells name (``check("recv_message", recv_message)``);
+        if it has none, the exercises its ``exercise``-tagged cells define.  A helper that
+        happens to share another lesson's exercise name (lesson 04 invites a
+        ``recv_exactly``, often written in the exercise cell itself) is then not graded as
+        that lesson's exercise.  ``None`` when neither names a known exercise (tags and
+        check cells gone): then every exercise the notebook defines is graded.
+        """
+        lessons = {self.lessons_of[e] for e in checks if e in self.lessons_of}
+        if not lessons:
+            tagged = {
+                i for i in self.code_cells if "exercise" in (self.nb.cells[i].get("metadata", {}).get("tags") or [])
+            }
+            for exercise_id, lesson in self.lessons_of.items():
+                if set(self.state["definitions"].get(exercise_id, [])) & tagged:
+                    lessons.add(lesson)
+        return sorted(lessons) if lessons else None
 
     def copy_folder(self) -> Path:
         """Copy the notebook's folder (without other notebooks) to a scratch folder.
@@ -426,6 +539,7 @@ class Worker:
             "_kernel_inventory",
             self.job.get("checks_dir") or "",
             self.job["package_dir"],
+            self.state.get("aliases") or {},
             at_least=HELPER_TIMEOUT,  # only the grader's code runs here (imports, no learner code)
         )
         if how == "ok" and answer is None:
@@ -442,6 +556,11 @@ class Worker:
             )
         if answer.get("error"):
             raise GiveUp(answer["error"])
+        for exercise_id, obj in (answer.get("aliased") or {}).items():
+            self.note(
+                f"{exercise_id} is not defined, but its check cell passes {obj}: {obj} was graded as {exercise_id}"
+                f" (name the function {exercise_id}, as the exercise asks)"
+            )
         return answer["defined"]
 
     def source_defines(self, name: str) -> List[int]:
@@ -454,9 +573,12 @@ class Worker:
         defined = await self.inventory()
         self.state["defined"] = sorted(defined)
         self.save()
+        lessons = self.state.get("lessons")
         for exercise_id, names in self.catalogue.items():
             if exercise_id not in defined:
                 continue
+            if lessons is not None and self.lessons_of.get(exercise_id) not in lessons:
+                continue  # another lesson's exercise name, used for a helper: not graded here
             names = defined[exercise_id]
             results: List[Dict[str, Any]] = []
             self.state["results"][exercise_id] = {"attempted": True, "names": names, "checks": results}
@@ -510,16 +632,56 @@ class Worker:
             self.state["stopped"] = str(exc)
         finally:
             await self.stop_kernel()
+            kill_descendants()  # what the notebook started outside the kernel's group (setsid)
             self.state["errors"] = {str(k): v for k, v in self.errors.items()}
             self.state["skipped"] = {str(k): v for k, v in self.skip.items() if v}
             if self.workdir is not None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def _stay_in_charge(worker: Worker) -> None:
+    """Leave nothing running behind: if the grader dies or stops us, take our processes along.
+
+    On Linux this process becomes a child subreaper (orphans of the notebook's code are
+    re-parented to it, not to init, so :func:`kill_descendants` finds them) and asks for
+    SIGTERM when its parent, the grader, dies.  SIGTERM and SIGHUP then kill the kernel
+    and every process below this one, remove the scratch folder and exit.
+    """
+    parent = os.getppid()
+
+    def stop(signum, frame):
+        for pid in worker.state.get("kernel_pids", [])[-1:]:  # the earlier ones were stopped already
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (OSError, AttributeError):
+                pass
+        kill_descendants()
+        if worker.workdir is not None:
+            shutil.rmtree(worker.workdir, ignore_errors=True)
+        folder = worker.state_path.parent
+        if os.getppid() != parent and folder.name.startswith("tcplessons-grading-"):
+            # the grader is gone: nobody else will remove its temporary folder
+            shutil.rmtree(folder, ignore_errors=True)
+        # End as killed by that signal, so the grader reports "killed (signal 15)".
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        os._exit(128 + signum)
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, stop)
+    signal.signal(signal.SIGTERM, stop)
+    if sys.platform.startswith("linux"):
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the grader died before we asked to be told
+        stop(signal.SIGTERM, None)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     job = json.loads(Path(argv[0]).read_text())
     worker = Worker(job)
+    _stay_in_charge(worker)
     try:
         asyncio.run(worker.run())
     except BaseException as exc:
