@@ -250,7 +250,8 @@ def test_a_bytearray_is_explained_once_then_called_the_same_problem():
 
 
 def _large_check(name="recv_all"):
-    (check,) = [c for c in get_exercise(name).checks if "2 MB" in c.name]
+    """The check that streams 1 MB (recv_exactly) or 2 MB (recv_all)."""
+    (check,) = [c for c in get_exercise(name).checks if " MB " in c.name]
     return check
 
 
@@ -277,3 +278,40 @@ def test_ignoring_the_hang_up_fails_the_large_check_about_a_second_after_the_las
     with pytest.raises(CheckFailed, match="did not return"):
         _large_check().run(obj)
     assert time.perf_counter() - start < EOF_TIMEOUT + 1.5
+
+
+def test_recv_exactly_one_byte_at_a_time_into_a_list_is_slow_but_correct():
+    source = """
+def recv_exactly(sock, n):
+    pieces = []
+    for _ in range(n):
+        byte = sock.recv(1)
+        if not byte:
+            raise EOFError
+        pieces.append(byte)
+    return b"".join(pieces)
+"""
+    obj, _ = load_definition(source, "recv_exactly")
+    _large_check("recv_exactly").run(obj)  # 1 MB; raises CheckFailed if judged too slow
+
+
+def test_a_reader_that_stops_reading_fails_when_the_stall_limit_is_reached():
+    import threading
+
+    from tcplessons.exercises.model import CheckFailed
+    from tcplessons.exercises.stream import STALL_TIMEOUT
+
+    released = threading.Event()
+
+    def recv_all(sock):
+        first = sock.recv(100)
+        released.wait(STALL_TIMEOUT + 3)  # stops reading (bounded, so the thread ends)
+        return first
+
+    start = time.perf_counter()
+    try:
+        with pytest.raises(CheckFailed, match="stopped reading"):
+            _large_check().run(recv_all)
+    finally:
+        released.set()
+    assert time.perf_counter() - start < STALL_TIMEOUT + 1.5

@@ -13,10 +13,11 @@ on 127.0.0.1 and write to the other end:
 One mistake (returning a bytearray, say) would fail almost every check the same way;
 the first failure explains it and the others say "the same problem as above".
 
-recv_all's 2 MB check watches the learner's reading: a reader that keeps making progress
-gets longer than usual (reading byte by byte is slow but correct), one that cannot finish
-in time is told it reads too slowly, and one that has read everything but does not
-return (it ignores ``b""``) fails a second later.
+The large-payload checks (recv_exactly 1 MB, recv_all 2 MB) watch the learner's reading:
+a reader that keeps making progress gets longer than usual (reading byte by byte is slow
+but correct), one that cannot finish in time is told it reads too slowly, and one that
+has read everything but does not return (recv_all: it ignores ``b""``) fails a second
+later.
 """
 
 from __future__ import annotations
@@ -46,12 +47,12 @@ CALL_TIMEOUT = 3.0
 #: Seconds to wait where everything was sent (and the caller hung up) before the call:
 #: a correct answer takes milliseconds, a loop that ignores b"" takes forever.
 EOF_TIMEOUT = 1.0
-#: Seconds recv_all's large payload may go without the learner's code reading a byte.
-#: Generous on purpose: ``data += chunk`` in a loop is correct but copies a lot between
-#: reads, and the machine may be busy.
-LARGE_TIMEOUT = 6.0
-#: Seconds recv_all may take for the large payload while it keeps reading: recv(1) in a
-#: loop is correct, only slow (a few seconds for 2 MB).
+#: Seconds a large payload may go without the learner's code reading a byte.  Between two
+#: reads even ``data += chunk`` on megabytes copies for milliseconds, so this is generous
+#: for a busy machine, and it is what a reader that stopped costs.
+STALL_TIMEOUT = 3.0
+#: Seconds recv_all (2 MB) and recv_exactly (1 MB) may take for their large payloads
+#: while they keep reading: recv(1) in a loop is correct, only slow (a few seconds).
 LARGE_LIMIT = 15.0
 #: After this many seconds the check starts asking whether, at the speed so far, the
 #: learner's code will have read everything by LARGE_LIMIT; if not, it fails at once.
@@ -277,6 +278,68 @@ def _join(thread: threading.Thread) -> None:
     thread.join(CALL_TIMEOUT)
 
 
+def _call_while_reading(fn, sock: "_SteadySocket", size: int, *args, call: str, amount: str, all_read: CheckFailed):
+    """``fn(sock, *args)`` in a thread, bounded by how its reading goes, not by one timeout.
+
+    ``sock`` is a :class:`_SteadySocket` on which ``size`` bytes (``amount`` in words)
+    stream in.  Then:
+
+    - everything read but no return within EOF_TIMEOUT: fail with ``all_read`` (for
+      recv_all, code that ignores ``b""``);
+    - nothing read for STALL_TIMEOUT: it stopped reading — fail;
+    - still reading (a byte within the last EOF_TIMEOUT), but at its speed so far it
+      would not finish by LARGE_LIMIT (judged from LARGE_JUDGE_AFTER on, and at
+      LARGE_LIMIT itself): too slow — fail with a hint
+      on reading bigger pieces.  Slow but steady code, such as recv(1) into a list,
+      passes.
+
+    The verdicts' texts hold no measured numbers, so a report reads the same every run.
+    """
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn(sock, *args)
+        except BaseException as exc:  # re-raised in the checking thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="tcplessons check", daemon=True)
+    start = time.monotonic()
+    thread.start()
+    last_count, last_progress, all_read_at = 0, start, None
+    while True:
+        thread.join(POLL)
+        if not thread.is_alive():
+            break
+        now = time.monotonic()
+        count = sock.delivered
+        if count > last_count:
+            last_count, last_progress = count, now
+        if count >= size:
+            all_read_at = all_read_at or now
+            if now - all_read_at > EOF_TIMEOUT:
+                raise all_read
+            continue
+        elapsed = now - start
+        if now - last_progress > STALL_TIMEOUT:
+            raise CheckFailed(
+                f"{call} stopped reading: no recv() for {STALL_TIMEOUT:g} s before all "
+                f"{amount} had arrived",
+                hint=f"keep calling recv() until you have all {amount}",
+            )
+        still_reading = now - last_progress < EOF_TIMEOUT  # else: a stall, judged above
+        if elapsed >= LARGE_LIMIT or (
+            still_reading and elapsed >= LARGE_JUDGE_AFTER and elapsed * size > LARGE_LIMIT * count
+        ):
+            raise CheckFailed(
+                f"{call} reads too slowly: it would need more than {LARGE_LIMIT:g} s for {amount}",
+                hint=SLOW_HINT,
+            )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 # --- recv_exactly ------------------------------------------------------------------------
 
 
@@ -314,7 +377,19 @@ def _exactly_large(fn) -> None:
     data = message(size)
     with _line(limit=4096, steady=True) as (caller, sock):
         sender = send_in_chunks(caller, data, 4096)
-        got = call_with_timeout(fn, sock, size, call=f"recv_exactly(sock, {size})")
+        got = _call_while_reading(
+            fn,
+            sock,
+            size,
+            size,
+            call=f"recv_exactly(sock, {size})",
+            amount="1 MB",
+            all_read=CheckFailed(
+                f"recv_exactly(sock, {size}) read all {size} bytes but did not return",
+                hint="once you have n bytes, stop calling recv() and return them: "
+                "the next bytes may be a long time coming",
+            ),
+        )
         _expect_bytes(fn, got, data, f"recv_exactly(sock, {size})")
     _join(sender)
 
@@ -452,69 +527,19 @@ def _all_large(fn) -> None:
     data = message(size)
     with _line(limit=4096, steady=True) as (caller, sock):
         sender = send_in_chunks(caller, data, 4096, hang_up=True)
-        got = _call_while_reading(fn, sock, size)
+        got = _call_while_reading(
+            fn,
+            sock,
+            size,
+            call="recv_all(sock)",
+            amount="2 MB",
+            all_read=CheckFailed(
+                "recv_all(sock) read all 2 MB, and the caller hung up, but it did not return",
+                hint=HANG_UP_HINT,
+            ),
+        )
         _expect_bytes(fn, got, data, "recv_all(sock)", hint=STREAM_HINT + " — until it returns b''")
     _join(sender)
-
-
-def _call_while_reading(fn, sock: "_SteadySocket", size: int):
-    """``fn(sock)`` in a thread, bounded by how its reading goes rather than by one timeout.
-
-    - everything read (and the caller has hung up) but no return within EOF_TIMEOUT:
-      it ignores ``b""`` — fail with the hang-up hint;
-    - nothing read for LARGE_TIMEOUT: it is stuck — fail;
-    - still reading, but at its speed so far it would not finish by LARGE_LIMIT (judged
-      from LARGE_JUDGE_AFTER on, and at LARGE_LIMIT itself): too slow — fail with a hint
-      on reading bigger pieces.  Slow but steady code, such as recv(1) into a list,
-      passes.
-    The verdicts' texts hold no numbers, so a report reads the same on every run.
-    """
-    outcome: dict = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = fn(sock)
-        except BaseException as exc:  # re-raised in the checking thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, name="tcplessons check", daemon=True)
-    start = time.monotonic()
-    thread.start()
-    last_count, last_progress, all_read_at = 0, start, None
-    while True:
-        thread.join(POLL)
-        if not thread.is_alive():
-            break
-        now = time.monotonic()
-        count = sock.delivered
-        if count > last_count:
-            last_count, last_progress = count, now
-        if count >= size:
-            all_read_at = all_read_at or now
-            if now - all_read_at > EOF_TIMEOUT:
-                raise CheckFailed(
-                    "recv_all(sock) read all 2 MB, and the caller hung up, but it did not return",
-                    hint=HANG_UP_HINT,
-                )
-            continue
-        elapsed = now - start
-        if now - last_progress > LARGE_TIMEOUT:
-            raise CheckFailed(
-                f"recv_all(sock) stopped reading: no recv() for {LARGE_TIMEOUT:g} s "
-                "before all 2 MB had arrived",
-                hint="keep calling recv() until it returns b''",
-            )
-        if elapsed >= LARGE_LIMIT or (
-            elapsed >= LARGE_JUDGE_AFTER and elapsed * size > LARGE_LIMIT * max(count, 1)
-        ):
-            raise CheckFailed(
-                f"recv_all(sock) reads too slowly: it would need more than {LARGE_LIMIT:g} s "
-                "for 2 MB",
-                hint=SLOW_HINT,
-            )
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 register(recv_exactly)
