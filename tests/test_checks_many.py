@@ -92,7 +92,37 @@ def with_a_selector(listener, handler):
             threading.Thread(target=handler, args=(conn,), daemon=True).start()
 
 
+def with_a_lambda_and_a_default_argument(listener, handler):
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        # c=conn is evaluated now, in the loop: each thread keeps its own caller's line.
+        threading.Thread(target=lambda c=conn: handler(c), daemon=True).start()
+
+
+class HandlerThread(threading.Thread):
+    def __init__(self, handler, conn):
+        super().__init__(daemon=True)
+        self.handler, self.conn = handler, conn
+
+    def run(self):
+        self.handler(self.conn)
+
+
+def with_a_thread_subclass(listener, handler):
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        HandlerThread(handler, conn).start()
+
+
 CORRECT = [
+    with_a_lambda_and_a_default_argument,
+    with_a_thread_subclass,
     with_daemon_threads,
     with_plain_threads_closing_conn,
     with_a_big_pool,
@@ -198,3 +228,53 @@ def test_report_text_is_the_same_every_run():
     assert first == second
     assert "handler was given the listening socket" in first
     assert "127.0.0.1" not in first
+
+
+def late_lambda(listener, handler):
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        threading.Thread(target=lambda: handler(conn), daemon=True).start()
+
+
+def late_inner_function(listener, handler):
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+
+        def serve():
+            handler(conn)  # conn is looked up when serve() runs, not when it was defined
+
+        threading.Thread(target=serve, daemon=True).start()
+
+
+def late_lambda_in_a_pool(listener, handler):
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            pool.submit(lambda: handler(conn))
+
+
+@pytest.mark.parametrize("serve_many", [late_lambda, late_inner_function, late_lambda_in_a_pool])
+def test_a_thread_that_reads_conn_late_fails_every_time(serve_many, capfd):
+    """The late-binding bug usually hides (the new thread is quicker than the next
+    accept()); the check holds each started thread until the next one is started, so it
+    is caught on every run, quickly, and Thread.start is put back afterwards."""
+    original_start = threading.Thread.start
+    for _ in range(5):
+        started = time.monotonic()
+        report = EXERCISE.run(serve_many)
+        assert time.monotonic() - started < 3.0
+        right_line = [r for r in report.results if r.name.startswith("gives handler the line")][0]
+        assert not right_line.passed
+        assert "same caller's line twice" in right_line.message
+    assert threading.Thread.start is original_start
+    out, err = capfd.readouterr()
+    assert err == ""

@@ -9,6 +9,15 @@ a handler of the check's own, runs ``serve_many`` in a daemon thread, dials it w
 sockets and watches what the handler is given.  Every wait is bounded, so a
 one-caller-at-a-time server fails in about a second instead of hanging the notebook.
 
+How the "right line" check makes the classic late-binding bug fail every time:
+``Thread(target=lambda: handler(conn))`` reads ``conn`` only when the new thread runs,
+and by then the loop may have accepted the next caller.  Usually the new thread is
+quicker, so the bug hides.  During that check, a thread that ``serve_many`` starts waits
+before running until ``serve_many`` has started the next one (or the last caller is in),
+so a thread that reads ``conn`` late always sees a later caller's line; a thread given
+its own ``conn`` (``args=(conn,)``) is not affected.  (Only threads started by the
+thread running ``serve_many`` wait, and only in that check.)
+
 How the check stops a ``serve_many`` that never returns: the listener it hands over is
 a socket whose ``accept()`` raises an exception ``except OSError`` cannot catch once the
 check is over, so a loop that retries ``accept()`` forever cannot keep spinning in the
@@ -57,6 +66,13 @@ RETURN_HINT = (
 )
 
 
+LATE_HINT = (
+    "a lambda (or a function defined in the loop) that reads conn when its thread starts, "
+    "like Thread(target=lambda: handler(conn)), sees whatever conn is by then, often the "
+    "next caller's line; hand the thread this caller's conn itself: "
+    "Thread(target=handler, args=(conn,))"
+)
+
 CLOSED_TOO_SOON = "the caller's line was closed while handler was still using it"
 CLOSED_HINT = (
     "don't close conn in the accept loop (no `with conn:` around starting the thread): "
@@ -72,10 +88,13 @@ class _Listener(socket.socket):
     """A real listening socket whose accept() refuses to run once the check is over."""
 
     finished = False
+    on_accept: Optional[Callable[[], None]] = None  # told each time accept() is called
 
     def accept(self):
         if self.finished:
             raise _StopServing("this check is over; the listener is gone")
+        if self.on_accept is not None:
+            self.on_accept()
         return super().accept()
 
 
@@ -86,12 +105,17 @@ class _Harness:
     until :meth:`release`), "talk" (read one line, answer it) or "quick" (hang up at once).
     """
 
-    def __init__(self, serve_many: Callable, mode: str, *, closed: bool = False):
+    def __init__(self, serve_many: Callable, mode: str, *, closed: bool = False, hold_starts: bool = False):
         self.serve_many = serve_many
+        self.hold_starts = hold_starts
+        self.started = 0  # threads serve_many has started (counted only with hold_starts)
+        self.accepts = 0  # accept() calls so far
+        self.starts_released = False
         self.mode = mode
         self.closed_before = closed
         self.changed = threading.Condition()
         self.peers: List[tuple] = []  # the caller each handler call was given, in order
+        self.given: List[socket.socket] = []  # the sockets handler was given, in order
         self.exits = 0
         self.problems: List[tuple] = []  # (what went wrong, hint)
         self.outcome: Optional[tuple] = None  # ("returned", value) or ("raised", exc)
@@ -113,6 +137,7 @@ class _Harness:
         base = socket.create_server(("127.0.0.1", 0), backlog=64)
         self.listener = _Listener(fileno=base.detach())
         self.address = self.listener.getsockname()[:2]
+        self.listener.on_accept = self._accepting
         if self.closed_before:
             self.listener.close()
         # A thread the learner starts may raise; catch that here so it shows up in the
@@ -120,10 +145,58 @@ class _Harness:
         self._old_hook = threading.excepthook
         threading.excepthook = self._thread_failed
         self.thread = threading.Thread(target=self._run, name="tcplessons serve_many", daemon=True)
+        self._old_start = threading.Thread.start
+        if self.hold_starts:
+            threading.Thread.start = self._make_start(self._old_start)
         self.thread.start()
         return self
 
+    def _make_start(self, old_start: Callable) -> Callable:
+        harness = self
+
+        def start(thread: threading.Thread) -> None:
+            if threading.current_thread() is harness.thread:
+                harness._hold(thread)
+            old_start(thread)
+
+        return start
+
+    def _hold(self, thread: threading.Thread) -> None:
+        """Make ``thread`` wait, before it runs anything, until serve_many has started the
+        next thread (so the loop has moved on to the next caller) or the check says go."""
+        with self.changed:
+            self.started += 1
+            number = self.started
+            self.changed.notify_all()
+        run = thread.run
+
+        def held_run() -> None:
+            with self.changed:
+                self.changed.wait_for(lambda: self.started > number or self.starts_released, HOLD_LIMIT)
+            run()
+
+        thread.run = held_run
+
+    def _accepting(self) -> None:
+        with self.changed:
+            self.accepts += 1
+            self.changed.notify_all()
+
+    def wait_starts(self, n: int) -> None:
+        """With ``hold_starts``: wait until all ``n`` callers are in (a thread started, or
+        handler called, for each; or accept() called for one more), then let every held
+        thread run."""
+        self.wait(lambda: self.started >= n or len(self.peers) >= n or self.accepts > n, PROMPT)
+        self.release_starts()
+
+    def release_starts(self) -> None:
+        with self.changed:
+            self.starts_released = True
+            self.changed.notify_all()
+
     def __exit__(self, *exc_info) -> None:
+        threading.Thread.start = self._old_start
+        self.release_starts()
         self.released.set()
         self.listener.finished = True
         self.stop_listener()
@@ -182,6 +255,15 @@ class _Harness:
         try:
             conn = self._inspect(args, kwargs)
             if conn is None:
+                return
+            with self.changed:
+                twice = any(conn is seen for seen in self.given)
+                self.given.append(conn)
+            if twice:  # that line belongs to another handler call: leave it alone
+                self._problem(
+                    "handler was given the same caller's line twice, and another caller's never",
+                    LATE_HINT,
+                )
                 return
             try:
                 peer = conn.getpeername()[:2]
@@ -323,8 +405,9 @@ def _second_caller(fn):
 
 @ex.check(f"answers {CROWD} callers at the same time")
 def _crowd(fn):
-    with _Harness(fn, "hold") as h:
+    with _Harness(fn, "hold", hold_starts=True) as h:
         clients = [h.dial() for _ in range(CROWD)]
+        h.wait_starts(CROWD)
         if not h.wait_calls(CROWD):
             h.explain()
             with h.changed:
@@ -354,11 +437,12 @@ def _crowd(fn):
 
 @ex.check("gives handler the line of the caller who rang")
 def _right_line(fn):
-    with _Harness(fn, "talk") as h:
+    with _Harness(fn, "talk", hold_starts=True) as h:
         clients = [h.dial() for _ in range(5)]
         # Speak in reverse order, so a handler reading the wrong line hears the wrong name.
         for number in range(5, 0, -1):
             clients[number - 1].sendall(b"caller %d\n" % number)
+        h.wait_starts(5)
         if not h.wait_exits(5):
             h.explain()
         h.explain()

@@ -44,17 +44,20 @@ from tcplessons import Switchboard, check, connect, start_server, stop_all
 # system answers "please hold" for them (that's the **backlog**), and they wait until
 # the first caller hangs up.
 #
-# Let's see it live. Here is a handler that echoes back each line a caller says, until
-# they hang up. `start_server(..., one_at_a_time=True)` runs it the article's way.
+# Let's see it live. Here is a handler that sends back everything a caller says, piece
+# by piece as `recv()` returns it, until they hang up; then it hangs up too (`with conn:`
+# closes the line however the handler ends). `start_server(..., one_at_a_time=True)`
+# runs it the article's way.
 
 # %%
 def echo_lines(conn):
-    """Send back everything the caller says, until they hang up."""
-    while True:
-        data = conn.recv(1024)
-        if not data:  # b"": the caller hung up
-            return
-        conn.sendall(data)
+    """Send back everything the caller says, until they hang up; then hang up too."""
+    with conn:  # closes our end of the line when the handler ends, however it ends
+        while True:
+            data = conn.recv(1024)
+            if not data:  # b"": the caller hung up
+                return
+            conn.sendall(data)
 
 
 one = start_server(echo_lines, "one at a time", one_at_a_time=True)
@@ -173,6 +176,11 @@ listener.close()
 # - `target=handler, args=(conn,)` — pass the function itself (no brackets!) and its
 #   arguments as a tuple. `target=handler(conn)` would call the handler right here, in
 #   the loop, and we would be back to one caller at a time.
+# - Not `target=lambda: handler(conn)` either. A lambda looks `conn` up when the new
+#   thread *runs* it, not when you write it, and by then the loop may already have
+#   accepted the next caller: two threads talk on Bob's line and nobody answers Alice.
+#   Most of the time the new thread is quicker and all is well, which makes this bug
+#   hard to find. `args=(conn,)` hands the thread this caller's line right now.
 # - `daemon=True` means "don't keep Python running just for this thread".
 #
 # `start_server(handler)` without `one_at_a_time` does exactly this, forever, and also
@@ -330,7 +338,9 @@ print("two visits counted as:", count)
 #
 # The checks give your function a real listener on 127.0.0.1, ring it with up to 20
 # callers who stay on the line, check each handler gets its own caller's line, then
-# shut the listener down and expect `serve_many` to return.
+# shut the listener down and expect `serve_many` to return. To catch the lambda bug
+# above every time instead of once in a while, they hold each thread you start until
+# you have started the next one.
 
 # %% tags=["exercise"]
 def serve_many(listener, handler):
