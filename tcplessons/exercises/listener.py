@@ -16,9 +16,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
-import threading
 import weakref
-from typing import Any, Iterator, List, Set
+from typing import Iterator, List
 
 from .model import CheckFailed, Exercise
 from .registry import register
@@ -47,33 +46,6 @@ LOOPBACK_HINT = (
 )
 LISTEN_HINT = "call listen() after bind(): without it the socket is not a doorbell yet"
 
-
-class _SameProblem(threading.local):
-    """The root causes already explained in this run of the checks.
-
-    The first check calls :meth:`start`; after that, :meth:`once` returns a failure in
-    full the first time its root cause comes up and as a one-line "the same problem as
-    above" after that.  Checks run one after the other in one thread, hence the
-    thread-local; a check run on its own (another learner object) starts afresh.
-    """
-
-    def __init__(self) -> None:
-        self.fn: Any = None
-        self.seen: Set[str] = set()
-
-    def start(self, fn: Any) -> None:
-        self.fn, self.seen = fn, set()
-
-    def once(self, fn: Any, key: str, failure: CheckFailed) -> CheckFailed:
-        if fn is not self.fn:
-            self.start(fn)
-        if key in self.seen:
-            return CheckFailed(f"{failure.what} — the same problem as above")
-        self.seen.add(key)
-        return failure
-
-
-_explained = _SameProblem()
 
 #: Every socket a check has closed after using it: if open_doorbell() hands one of them
 #: out again, it keeps a single socket and returns it on every call.
@@ -109,54 +81,42 @@ def _open(fn, opened: List[socket.socket]) -> socket.socket:
         raise
     if isinstance(sock, socket.socket):
         if sock in _closed_by_checks:
-            raise _explained.once(
-                fn,
-                "reused",
-                CheckFailed(
-                    "open_doorbell() returned the socket it returned on an earlier call, "
-                    "closed by now",
-                    expected="a new, open, listening socket on every call",
-                    hint="each call must make a new socket: create it inside "
-                    "open_doorbell(), not once outside it (whoever gets a doorbell closes "
-                    "it when done, as the checks did)",
-                ),
+            raise CheckFailed(
+                "open_doorbell() returned the socket it returned on an earlier call, "
+                "closed by now",
+                expected="a new, open, listening socket on every call",
+                hint="each call must make a new socket: create it inside "
+                "open_doorbell(), not once outside it (whoever gets a doorbell closes "
+                "it when done, as the checks did)",
+                cause="reused",
             )
         opened.append(sock)
         if sock.fileno() == -1:
-            raise _explained.once(
-                fn,
-                "closed",
-                CheckFailed(
-                    "open_doorbell() returned a closed socket",
-                    expected="a socket that is still open and listening",
-                    hint="a `with` block closes the socket when it ends, return or not: "
-                    "return the socket open and let whoever uses it close it",
-                ),
+            raise CheckFailed(
+                "open_doorbell() returned a closed socket",
+                expected="a socket that is still open and listening",
+                hint="a `with` block closes the socket when it ends, return or not: "
+                "return the socket open and let whoever uses it close it",
+                cause="closed",
             )
         return sock
     # Close what the learner opened even when it is hidden in what they returned.
     if isinstance(sock, (tuple, list)):
         opened.extend(s for s in sock if isinstance(s, socket.socket))
     if isinstance(sock, tuple) and len(sock) == 2 and isinstance(sock[1], int):
-        raise _explained.once(
-            fn,
-            "address",
-            CheckFailed(
-                "open_doorbell() returned an address, not a socket",
-                got="a (host, port) tuple",
-                expected="the listening socket itself",
-                hint="return the socket; whoever needs the address can ask it with sock.getsockname()",
-            ),
+        raise CheckFailed(
+            "open_doorbell() returned an address, not a socket",
+            got="a (host, port) tuple",
+            expected="the listening socket itself",
+            hint="return the socket; whoever needs the address can ask it with sock.getsockname()",
+            cause="address",
         )
-    raise _explained.once(
-        fn,
-        f"type {_describe(sock)}",
-        CheckFailed(
-            f"open_doorbell() returned {_describe(sock)}, not a socket",
-            got=_describe(sock),
-            expected="a socket.socket that is listening",
-            hint="return the socket you called bind() and listen() on",
-        ),
+    raise CheckFailed(
+        f"open_doorbell() returned {_describe(sock)}, not a socket",
+        got=_describe(sock),
+        expected="a socket.socket that is listening",
+        hint="return the socket you called bind() and listen() on",
+        cause=f"type {_describe(sock)}",
     )
 
 
@@ -244,7 +204,6 @@ def _ring(sock: socket.socket, which: str = "the doorbell") -> None:
 
 @open_doorbell.check("returns a TCP socket")
 def _returns_a_tcp_socket(fn) -> None:
-    _explained.start(fn)  # the first check: nothing explained yet in this run
     with _doorbells() as opened:
         sock = _open(fn, opened)
         if sock.type != socket.SOCK_STREAM:

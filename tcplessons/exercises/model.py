@@ -23,12 +23,24 @@ class CheckFailed(AssertionError):
 
     Every field is optional text; give the ones that help: ``sent`` (what the check fed
     in), ``got`` (what came back or happened), ``expected``, and ``hint`` (which concept
-    to revisit).
+    to revisit).  ``cause`` names the root cause (e.g. ``"returns bytearray"``) when
+    several checks can fail for the same one: the report explains it in full once and
+    calls it "the same problem as above" in later checks.
     """
 
-    def __init__(self, what: str, *, sent: str = "", got: str = "", expected: str = "", hint: str = ""):
+    def __init__(
+        self,
+        what: str,
+        *,
+        sent: str = "",
+        got: str = "",
+        expected: str = "",
+        hint: str = "",
+        cause: str = "",
+    ):
         super().__init__(what)
         self.what, self.sent, self.got, self.expected, self.hint = what, sent, got, expected, hint
+        self.cause = cause
 
     def message(self) -> str:
         parts = [self.what]
@@ -94,11 +106,17 @@ class Exercise:
     def run(self, obj: Any) -> "Report":
         """Run every check on ``obj``; never raises for anything the learner's code did."""
         results = []
+        causes_explained = set()
         for check in self.checks:
             try:
                 check.run(obj)
             except CheckFailed as failure:
-                results.append(Result(check.name, False, failure.message()))
+                if failure.cause and failure.cause in causes_explained:
+                    message = f"{failure.what} — the same problem as above"
+                else:
+                    causes_explained.add(failure.cause)
+                    message = failure.message()
+                results.append(Result(check.name, False, message))
             except NotImplementedError as exc:
                 results.append(Result(check.name, False, f"not written yet: {exc}\nhint: {NOT_WRITTEN_HINT}"))
             except BaseException as exc:  # SystemExit and KeyboardInterrupt from learner code too

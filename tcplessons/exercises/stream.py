@@ -27,7 +27,7 @@ import select
 import socket
 import threading
 import time
-from typing import Any, Iterator, Optional, Set, Tuple
+from typing import Iterator, Optional, Tuple
 
 from .model import CheckFailed, Exercise
 from .registry import register
@@ -94,34 +94,6 @@ BYTES_HINT = (
 )
 
 
-class _SameProblem(threading.local):
-    """The root causes already explained in this run of an exercise's checks.
-
-    The first check calls :meth:`start`; after that, :meth:`once` returns a failure in
-    full the first time its root cause comes up and as a one-line "the same problem as
-    above" after that.  Checks run one after the other in one thread, hence the
-    thread-local; a check run on its own (another learner object) starts afresh.
-    """
-
-    def __init__(self) -> None:
-        self.fn: Any = None
-        self.seen: Set[str] = set()
-
-    def start(self, fn: Any) -> None:
-        self.fn, self.seen = fn, set()
-
-    def once(self, fn: Any, key: str, failure: CheckFailed) -> CheckFailed:
-        if fn is not self.fn:
-            self.start(fn)
-        if key in self.seen:
-            return CheckFailed(f"{failure.what} — the same problem as above")
-        self.seen.add(key)
-        return failure
-
-
-_explained = _SameProblem()
-
-
 def message(size: int) -> bytes:
     """``size`` deterministic bytes, most of them not valid UTF-8 (every value 0–255)."""
     pattern = bytes(range(256))
@@ -167,7 +139,8 @@ def _expect_bytes(fn, got, expected: bytes, call: str, *, hint: str = STREAM_HIN
     """
     wrong_type = _wrong_type(got, expected, call)
     if wrong_type is not None:
-        raise _explained.once(fn, f"type {type(got).__name__}", wrong_type)
+        wrong_type.cause = f"type {type(got).__name__}"  # explained in full once per report
+        raise wrong_type
     if got == expected:
         return
     if len(got) < len(expected) and expected.startswith(got):
@@ -353,7 +326,6 @@ def _exactly_in_pieces(fn, size: int, piece: int) -> None:
 
 @recv_exactly.check("reads a 10-byte message sent in one piece")
 def _exactly_one_piece(fn) -> None:
-    _explained.start(fn)  # the first check: nothing explained yet in this run
     data = b"\x00hello\xff\xfe!\n"
     with _line() as (caller, sock):
         _preload(caller, sock, data, hang_up=False)
@@ -495,7 +467,6 @@ def _all_in_pieces(fn, size: int, piece: int) -> None:
 
 @recv_all.check("returns b'' when the caller hangs up at once")
 def _all_nothing(fn) -> None:
-    _explained.start(fn)  # the first check: nothing explained yet in this run
     with _line() as (caller, sock):
         _preload(caller, sock, b"", hang_up=True)
         got = call_with_timeout(fn, sock, timeout=EOF_TIMEOUT, call="recv_all(sock)", hint=HANG_UP_HINT)
