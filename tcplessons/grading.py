@@ -363,7 +363,7 @@ class Progress:
         self.done += 1
         if not self.enabled:
             return
-        score, out_of = _totals(submission, [])
+        score, out_of = _totals(submission, [e["id"] for e in submission["exercises"] if e["attempted"]])
         attempted = any(e["attempted"] for e in submission["exercises"])
         summary = f"{score}/{out_of} checks passed" if attempted else "no exercise attempted"
         if self.tty:
@@ -450,16 +450,15 @@ def to_json(submissions: Iterable[Dict[str, Any]]) -> str:
     return json.dumps({"submissions": shaped}, indent=2, ensure_ascii=False)
 
 
-def _counted(sub: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The exercises a notebook's total counts: every exercise of its lessons.
+def _own(sub: Dict[str, Any], columns: List[str]) -> set:
+    """Ids of the exercises a notebook's total counts: every exercise of its own lessons.
 
-    A notebook's lessons are those of its ``exercise`` cells (or, without such cells, of
-    the exercises it defines); see :meth:`tcplessons.grading_worker.Worker.notebook_lessons`.
+    A notebook's lessons are those its check cells name (or, without them, those of its
+    ``exercise`` cells, or of the exercises it defines); see
+    :meth:`tcplessons.grading_worker.Worker.notebook_lessons`.  A row with none (nothing
+    attempted, or not made by :func:`grade`) counts every shown column.
     """
-    counted = sub.get("counted")
-    if counted is None:  # a row not made by this module: what it attempted
-        return [ex for ex in sub["exercises"] if ex["attempted"]]
-    return [ex for ex in sub["exercises"] if ex["id"] in counted]
+    return set(sub.get("counted") or columns)
 
 
 def _columns(submissions: List[Dict[str, Any]], every: bool = False) -> List[str]:
@@ -471,16 +470,15 @@ def _columns(submissions: List[Dict[str, Any]], every: bool = False) -> List[str
         for ex in sub["exercises"]:
             if ex["attempted"] and ex["id"] not in ids:
                 ids.append(ex["id"])
-        ids += [ex["id"] for ex in _counted(sub) if ex["id"] not in ids]
+        ids += [i for i in sub.get("counted") or [] if i not in ids]
     order = [ex["id"] for ex in submissions[0]["exercises"]] if submissions else []
     return [i for i in order if i in ids]
 
 
 def _totals(sub: Dict[str, Any], columns: List[str]) -> tuple:
     """(checks passed, checks) over the exercises of this notebook's own lessons."""
-    counted = _counted(sub)
-    if not counted:
-        counted = [ex for ex in sub["exercises"] if ex["id"] in columns]  # nothing of its own: all shown
+    own = _own(sub, columns)
+    counted = [ex for ex in sub["exercises"] if ex["id"] in own]
     return sum(ex["score"] for ex in counted), sum(ex["max_score"] for ex in counted)
 
 
@@ -494,14 +492,14 @@ def format_table(submissions: List[Dict[str, Any]], every_exercise: bool = False
     rows = []
     for sub in submissions:
         by_id = {ex["id"]: ex for ex in sub["exercises"]}
-        own = {ex["id"] for ex in _counted(sub)}
+        own = _own(sub, columns)
         cells = [sub["notebook"]]
         for ex_id in columns:
             ex = by_id[ex_id]
             if ex["attempted"]:
                 cells.append(f"{ex['score']}/{ex['max_score']}")
             else:
-                cells.append("-" if ex_id in own or sub.get("counted") is None else "")
+                cells.append("-" if ex_id in own else "")
         score, out_of = _totals(sub, columns)
         cells.append("NOT GRADED" if sub.get("unreadable") else f"{score}/{out_of}")
         rows.append(cells)
@@ -535,6 +533,7 @@ def format_table(submissions: List[Dict[str, Any]], every_exercise: bool = False
                         lines += [f"           {text}" for text in check["message"].splitlines()]
             elif (
                 not ex["attempted"]
+                and not sub.get("unreadable")  # its note says it once
                 and ex["checks"]
                 and ex["checks"][0]["message"] != NOT_ATTEMPTED
                 and not any(note in ex["checks"][0]["message"] for note in sub["notes"])
@@ -561,7 +560,7 @@ def write_csv(submissions: List[Dict[str, Any]], target, every_exercise: bool = 
     writer.writerow(["notebook"] + columns + ["total", "out_of", "notes"])
     for sub in submissions:
         by_id = {ex["id"]: ex for ex in sub["exercises"]}
-        own = {ex["id"] for ex in _counted(sub)}
+        own = _own(sub, columns)
         score, out_of = _totals(sub, columns)
         scores = [by_id[c]["score"] if c in own or by_id[c]["attempted"] else "" for c in columns]
         writer.writerow([sub["notebook"]] + scores + [score, out_of, "; ".join(sub["notes"])])

@@ -113,7 +113,7 @@ PR_SET_CHILD_SUBREAPER = 36
 
 
 def descendants(root: int) -> List[int]:
-    """Every living process below ``root`` (Linux ``/proc``; empty elsewhere), deepest last."""
+    """Every process below ``root`` (Linux ``/proc``; empty elsewhere), deepest last."""
     parents: Dict[int, int] = {}
     try:
         entries = os.listdir("/proc")
@@ -125,10 +125,10 @@ def descendants(root: int) -> List[int]:
         try:
             with open(f"/proc/{entry}/stat", "rb") as f:
                 stat = f.read().decode("ascii", "replace")
-            # "pid (name) state ppid ...": the name may hold spaces and brackets
+            # "pid (name) state ppid ...": the name may hold spaces and brackets.  Zombies
+            # stay in: a dead kernel's children are still listed under it for a moment.
             fields = stat[stat.rindex(")") + 2 :].split()
-            if fields[0] != "Z":
-                parents[int(entry)] = int(fields[1])
+            parents[int(entry)] = int(fields[1])
         except (OSError, ValueError, IndexError):
             continue
     found: List[int] = []
@@ -249,6 +249,8 @@ class Worker:
                 nb = nbformat.read(f, as_version=4)
         except Exception as exc:  # bad JSON, not a notebook, unreadable file
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if path.suffix != ".ipynb":
+                reason = f"{path.name} is not a notebook (.ipynb): {reason}"
             self.state["error"] = f"could not read the notebook: {reason[:200]}"
             return False
         self.nb = nb
@@ -631,8 +633,9 @@ class Worker:
             self.note(f"grading stopped: {exc}")
             self.state["stopped"] = str(exc)
         finally:
+            kill_descendants()  # the kernel and all it started, even outside its group (setsid)
             await self.stop_kernel()
-            kill_descendants()  # what the notebook started outside the kernel's group (setsid)
+            kill_descendants()
             self.state["errors"] = {str(k): v for k, v in self.errors.items()}
             self.state["skipped"] = {str(k): v for k, v in self.skip.items() if v}
             if self.workdir is not None:
@@ -650,6 +653,7 @@ def _stay_in_charge(worker: Worker) -> None:
     parent = os.getppid()
 
     def stop(signum, frame):
+        kill_descendants()  # first, while the tree is whole
         for pid in worker.state.get("kernel_pids", [])[-1:]:  # the earlier ones were stopped already
             try:
                 os.killpg(pid, signal.SIGKILL)
