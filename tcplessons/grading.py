@@ -299,7 +299,7 @@ def _submission(
     if stop and stop not in " ".join(notes):
         notes.append(stop)
     if lessons is None:  # no exercise cells (tags stripped): the lessons of what it defines
-        lessons = sorted({ex["lesson"] for ex, row in zip(catalogue, exercises) if row["attempted"]})
+        lessons = sorted({ex.get("lesson", "") for ex, row in zip(catalogue, exercises) if row["attempted"]})
     counted = [ex["id"] for ex in catalogue if ex.get("lesson") in lessons]
     return {
         "notebook": notebook,
@@ -363,7 +363,10 @@ class Progress:
         self.done += 1
         if not self.enabled:
             return
-        score, out_of = _totals(submission, [e["id"] for e in submission["exercises"] if e["attempted"]])
+        # Out of every exercise of the notebook's own lessons, attempted or not.
+        counted = [e for e in submission["exercises"] if e.get("id") in (submission.get("counted") or ())]
+        counted = counted or [e for e in submission["exercises"] if e["attempted"]]
+        score, out_of = sum(e["score"] for e in counted), sum(e["max_score"] for e in counted)
         attempted = any(e["attempted"] for e in submission["exercises"])
         summary = f"{score}/{out_of} checks passed" if attempted else "no exercise attempted"
         if self.tty:
