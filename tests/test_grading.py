@@ -164,7 +164,10 @@ def test_json_has_exactly_the_documented_shape(batch):
     data = batch["json"]
     assert set(data) == {"submissions"}
     for sub in data["submissions"]:
-        assert set(sub) == {"notebook", "exercises"} and isinstance(sub["notebook"], str)
+        # The documented shape, plus what happened: notes, fault, lessons, unreadable.
+        assert set(sub) == {"notebook", "exercises", "notes", "fault", "lessons", "unreadable"}
+        assert isinstance(sub["notebook"], str) and all(isinstance(n, str) for n in sub["notes"])
+        assert sub["fault"] is None and isinstance(sub["unreadable"], bool)
         ids = [e["id"] for e in sub["exercises"]]
         assert "zz_twice" in ids and len(ids) == len(set(ids))
         for ex in sub["exercises"]:
@@ -248,6 +251,15 @@ def test_unreadable_notebook_is_a_row_with_a_message(batch):
     bad = exercise(batch, "j_bad_json.ipynb")
     assert not bad["attempted"] and bad["score"] == 0 and bad["max_score"] == 2
     assert bad["checks"][0]["message"].startswith("not attempted: could not read the notebook")
+    sub = next(s for s in batch["json"]["submissions"] if s["notebook"].endswith("j_bad_json.ipynb"))
+    assert sub["unreadable"] and sub["notes"][0].startswith("NOT GRADED: could not read the notebook")
+
+
+def test_json_says_what_happened(batch):
+    subs = {Path(s["notebook"]).name: s for s in batch["json"]["submissions"]}
+    assert any("did not finish within 1.5 s" in n for n in subs["d_loop.ipynb"]["notes"])
+    assert any("the kernel died while running cell 4" in n for n in subs["f_exits.ipynb"]["notes"])
+    assert not subs["d_loop.ipynb"]["unreadable"] and subs["a_good.ipynb"]["lessons"] == ["99-grading-test"]
 
 
 def test_a_kernel_with_another_tcplessons_is_not_trusted(batch):
@@ -270,7 +282,7 @@ def test_progress_goes_to_stderr_one_line_per_notebook(batch):
     lines = batch["result"].stderr.splitlines()
     done = [line for line in lines if re.match(r"\[\d+/11\] graded ", line)]
     assert len(done) == 11 and done[-1].startswith("[11/11]")
-    assert "graded" not in batch["result"].stdout
+    assert not re.search(r"\[\d+/\d+\] graded", batch["result"].stdout)
 
 
 def test_table_and_the_time_budget_of_a_notebook(tmp_path, checks_dir):
@@ -501,3 +513,217 @@ def test_all_exercises_gives_every_column():
     write_csv(subs, every, every_exercise=True)
     assert plain.getvalue() == "notebook,one,total,out_of,notes\na.ipynb,1,1,1,\n"
     assert every.getvalue() == "notebook,one,two,total,out_of,notes\na.ipynb,1,0,1,4,\n"
+
+
+# -- a notebook's own lessons, renamed functions, redefinitions ---------------------------
+LESSON_CHECKS = PRIVATE_CHECKS + '''
+upper = Exercise("zz_upper", lesson="99-grading-test", summary="return the text in capitals")
+
+@upper.check("shouts")
+def _(fn):
+    if fn("ab") != "AB":
+        raise CheckFailed("not in capitals")
+
+register(upper)
+
+thrice = Exercise("zz_thrice", lesson="98-other-lesson", summary="return the text three times")
+
+@thrice.check("triples a word")
+def _(fn):
+    if fn("ab") != "ababab":
+        raise CheckFailed("not three times")
+
+register(thrice)
+'''
+
+
+def tagged_notebook(path: Path, *cells) -> Path:
+    """Like :func:`write_notebook`; a cell given as ``(tag, source)`` gets that tag."""
+    made = []
+    for cell in cells:
+        tag, source = cell if isinstance(cell, tuple) else (None, cell)
+        made.append(new_code_cell(source, metadata={"tags": [tag]} if tag else {}))
+    nb = new_notebook(cells=[new_markdown_cell("# A submission")] + made)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_a_notebook_is_graded_on_its_own_lessons(tmp_path):
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "lessons.py").write_text(LESSON_CHECKS)
+    folder = tmp_path / "class"
+    thrice_helper = "def zz_thrice(text):\n    return text  # a helper, not lesson 98's exercise"
+    # Per-learner subfolders are searched; the helper in the exercise cell is not graded.
+    tagged_notebook(
+        folder / "pia" / "helper.ipynb",
+        ("exercise", GOOD + "\n\n" + thrice_helper),
+        ("check", 'check("zz_twice", zz_twice)'),
+    )
+    tagged_notebook(
+        folder / "rex" / "renamed.ipynb",
+        ("exercise", "def twice(text):\n    return text * 2"),
+        ("check", 'check("zz_twice", twice)'),
+    )
+    tagged_notebook(
+        folder / "sol" / "redefined.ipynb",
+        ("exercise", GOOD),
+        ("check", 'check("zz_twice", zz_twice)'),
+        WRONG,
+    )
+    # Tags and check cells gone: every exercise it defines is graded.
+    tagged_notebook(folder / "tom" / "stripped.ipynb", GOOD, thrice_helper)
+    helper = str(folder / "pia" / "helper.ipynb")
+    result = run_grader(
+        str(folder), helper, "--json", "--checks", str(checks), "--timeout", BUDGET, "--cell-timeout", CELL
+    )
+    assert result.returncode == 0, result.stderr
+    subs = {Path(s["notebook"]).name: s for s in json.loads(result.stdout)["submissions"]}
+    assert len(json.loads(result.stdout)["submissions"]) == 4  # the helper notebook named twice: graded once
+    by_id = {name: {e["id"]: e for e in sub["exercises"]} for name, sub in subs.items()}
+
+    pia = by_id["helper.ipynb"]
+    assert pia["zz_twice"]["passed"] and not pia["zz_upper"]["attempted"]
+    assert not pia["zz_thrice"]["attempted"]
+    assert pia["zz_thrice"]["checks"][0]["message"] == (
+        "defined, but lesson 98's exercise: not graded in this notebook"
+    )
+    assert subs["helper.ipynb"]["lessons"] == ["99-grading-test"]
+    # Progress counts the lesson's exercises, attempted or not: 2 of 3 checks.
+    assert re.search(r"\] graded \S+helper\.ipynb: 2/3 checks passed$", result.stderr, re.M)
+
+    rex = by_id["renamed.ipynb"]
+    assert rex["zz_twice"]["attempted"] and rex["zz_twice"]["passed"]
+    assert any("its check cell passes twice: twice was graded as zz_twice" in n for n in subs["renamed.ipynb"]["notes"])
+
+    sol = by_id["redefined.ipynb"]
+    assert sol["zz_twice"]["score"] == 1  # the last definition wins
+    assert any(
+        n.startswith('zz_twice is defined again in cell 4 ("def zz_twice(text):"), after its check')
+        for n in subs["redefined.ipynb"]["notes"]
+    )
+
+    tom = by_id["stripped.ipynb"]
+    assert tom["zz_twice"]["passed"] and tom["zz_thrice"]["attempted"] and tom["zz_thrice"]["score"] == 0
+
+
+def test_table_totals_are_per_notebook():
+    from tcplessons.grading import _submission, format_table, write_csv
+
+    catalogue = [
+        {"id": "one", "lesson": "01-a", "checks": ["a", "b"]},
+        {"id": "two", "lesson": "02-b", "checks": ["c", "d", "e"]},
+    ]
+    first = _submission("first.ipynb", catalogue, {"done": True, "defined": ["one"], "lessons": ["01-a"],
+                        "results": {"one": {"names": ["a", "b"], "checks": [
+                            {"name": "a", "passed": True, "message": ""},
+                            {"name": "b", "passed": True, "message": ""}]}}}, "", "")
+    second = _submission("second.ipynb", catalogue, {"done": True, "defined": [], "lessons": ["02-b"]}, "", "")
+    table = format_table([first, second])
+    assert re.search(r"^first\.ipynb\s+2/2\s+2/2$", table, re.M)  # lesson 02 is not in its total
+    assert re.search(r"^second\.ipynb\s+-\s+0/3$", table, re.M)
+    out = io.StringIO()
+    write_csv([first, second], out)
+    assert out.getvalue().splitlines()[1:] == ["first.ipynb,2,,2,2,", "second.ipynb,,0,0,3,"]
+
+
+def test_seconds_are_rounded():
+    from tcplessons.grading_worker import _seconds
+
+    assert _seconds(1.99146) == "2 s" and _seconds(1.5) == "1.5 s" and _seconds(30) == "30 s"
+
+
+def test_notebooks_in_subfolders_once_each(tmp_path):
+    from tcplessons.grading import find_notebooks
+
+    a = write_notebook(tmp_path / "a.ipynb", "x = 1")
+    (tmp_path / "bob").mkdir()
+    b = write_notebook(tmp_path / "bob" / "b.ipynb", "x = 1")
+    (tmp_path / "bob" / ".ipynb_checkpoints").mkdir()
+    write_notebook(tmp_path / "bob" / ".ipynb_checkpoints" / "b-checkpoint.ipynb", "x = 1")
+    assert find_notebooks([str(tmp_path), str(a)]) == [a, b]
+
+
+def test_a_python_file_is_a_not_graded_row_and_empty_checks_warn(tmp_path):
+    script = tmp_path / "lesson.py"
+    script.write_text("print(1)\n")
+    (tmp_path / "empty").mkdir()
+    result = run_grader(str(script), "--checks", str(tmp_path / "empty"), "-q")
+    assert result.returncode == 0  # grading completed; the row says what went wrong
+    assert re.search(r"lesson\.py\s+NOT GRADED$", result.stdout, re.M)
+    assert "NOT GRADED: could not read the notebook: lesson.py is not a notebook (.ipynb)" in result.stdout
+    assert result.stderr.strip() == f"tcplessons grade: warning: {tmp_path / 'empty'} holds no .py files: no private checks added"
+
+
+def test_a_gradebook_that_cannot_be_written(tmp_path, monkeypatch, capsys):
+    import tcplessons.__main__ as cli
+    import tcplessons.grading as grading
+
+    nb = write_notebook(tmp_path / "nb.ipynb", "x = 1")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "no" / "such" / "x.csv")
+    assert cli.main(["grade", str(nb), "--csv", str(tmp_path / "link.csv"), "-q"]) == 2  # checked up front
+    assert "cannot write the gradebook" in capsys.readouterr().err
+    # A write that fails once grading is done: the report is printed first, then exit 1.
+    row = {"notebook": str(nb), "exercises": [], "notes": [], "fault": ""}
+    monkeypatch.setattr(grading, "grade", lambda *a, **k: [row])
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(grading, "write_csv", full_disk)
+    assert cli.main(["grade", str(nb), "--csv", str(tmp_path / "g.csv"), "-q"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("notebook") and str(nb) in out
+    assert err.strip() == f"tcplessons grade: could not write the gradebook to {tmp_path / 'g.csv'}: No space left on device"
+
+
+def _grader_with_escapee(tmp_path):
+    """A grader running a notebook whose code starts a process in a session of its own."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    write_notebook(
+        tmp_path / "escape.ipynb",
+        "import os, subprocess, time\n"
+        f"open({str(pids / 'kernel.pid')!r}, 'w').write(str(os.getpid()))\n"
+        "child = subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+        f"open({str(pids / 'child.pid')!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(600)",
+    )
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "tcplessons", "grade", str(tmp_path / "escape.ipynb"), "--timeout", "60", "-q"],
+        cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (pids / "child.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling with a deadline for the notebook to get going
+    kernel, child = (int((pids / f"{n}.pid").read_text()) for n in ("kernel", "child"))
+    return grader, kernel, child
+
+
+def _our_temp_folders():
+    import glob
+    import os
+
+    return {p for p in glob.glob("/tmp/tcplessons-grading-*") if os.stat(p).st_uid == os.getuid()}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="subreaper and parent-death signal: Linux only")
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_a_stopped_or_killed_grader_leaves_nothing_running(tmp_path, how):
+    """SIGTERM is Ctrl-C; even SIGKILL of the grader takes worker, kernel and setsid escapees along."""
+    before = _our_temp_folders()
+    grader, kernel, child = _grader_with_escapee(tmp_path)
+    try:
+        grader.send_signal(getattr(signal, how))
+        out, err = grader.communicate(timeout=15)
+    finally:
+        grader.kill()
+    if how == "SIGTERM":
+        assert grader.returncode == 143
+        assert err.strip().splitlines()[-1] == "tcplessons grade: stopped by SIGTERM; the notebooks being graded were stopped"
+    assert process_gone(kernel) and process_gone(child)
+    deadline = time.monotonic() + 5
+    while _our_temp_folders() - before and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling with a deadline: the worker removes it as it goes
+    assert not _our_temp_folders() - before
