@@ -15,11 +15,11 @@ __all__ = ["main"]
 
 GRADE_HELP = """\
 Run each notebook top to bottom in a fresh kernel (as Run All would, going on past cells
-that raise), then check every exercise it defines, inside that kernel, with the course's
-checks (plus yours with --checks).  Exercises a notebook does not define are reported as
-not attempted.  Each notebook runs in a temporary copy of its folder, in a process of its
-own: an endless loop, a blocked accept(), sys.exit() or os._exit() costs that notebook
-the marks it affects, never the run.
+that raise), then check the exercises of its own lessons (see "What counts" below),
+inside that kernel, with the course's checks (plus yours with --checks).  Exercises it
+does not define are reported as not attempted.  Each notebook runs in a temporary copy
+of its folder, in a process of its own: an endless loop, a blocked accept(), sys.exit()
+or os._exit() costs that notebook the marks it affects, never the run.
 
 A cell or a single check that runs longer than --cell-timeout is interrupted; one that
 ignores the interrupt or kills the kernel is skipped and the kernel is rebuilt.  The
