@@ -58,8 +58,10 @@ examples:
   python -m tcplessons grade submissions/ --checks private_checks/
 
 --json prints {"submissions": [{"notebook", "exercises": [{"id", "attempted", "passed",
-"score", "max_score", "checks": [{"name", "passed", "message"}]}]}]}; the score is the
-number of checks passed, max_score the number of checks.
+"score", "max_score", "checks": [{"name", "passed", "message"}]}], "notes", "fault",
+"lessons", "unreadable"}]}; the score is the number of checks passed, max_score the
+number of checks; notes (a list) say what happened while running the notebook, fault is
+null unless the grader itself failed on it, lessons are those its total counts.
 """
 
 

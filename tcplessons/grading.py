@@ -515,7 +515,7 @@ def format_table(submissions: List[Dict[str, Any]], every_exercise: bool = False
             "score = checks passed / checks; - = not attempted (the notebook does not define it);"
             " blank = not one of the notebook's lessons"
         )
-        out.append("total = the notebook's own lessons (those of its exercise cells), every exercise of them")
+        out.append("total = every exercise of the notebook's own lessons (those its check cells name)")
     else:
         out.append("No notebook defined any exercise the grader knows.")
     details = []
