@@ -14,7 +14,10 @@ How a notebook is graded: a worker process (:mod:`tcplessons.grading_worker`) co
 its folder to a temporary one, starts a fresh kernel of this Python there, runs every
 cell, and then runs each check of each exercise the notebook defined *inside that
 kernel* (the last definition wins, as in the kernel), one check per hidden cell.
-Exercises the notebook did not define are "not attempted".  A cell or check that runs
+Only the exercises of the notebook's own lessons are graded and counted in its total
+(the lessons its check cells name, else its ``exercise`` cells'; see ``grade --help``):
+a helper that shares another lesson's exercise name is not.  Exercises of its lessons
+the notebook did not define are "not attempted".  A cell or check that runs
 too long is interrupted; one that kills the kernel costs only itself; the whole notebook
 has a time budget after which its worker is killed.  Whatever a learner's code does, the
 grader goes on with the next notebook.

@@ -12,9 +12,13 @@ budget runs out.  This process:
    would press the stop button) and the run goes on with the next cell; a cell that
    ignores the interrupt or kills the kernel is skipped: the kernel is restarted and the
    cells before it are run again;
-3. runs each check of each exercise the notebook defined in a cell of its own, *inside
+3. runs each check of each exercise of the notebook's own lessons that it defined (see
+   :meth:`Worker.notebook_lessons`) in a cell of its own, *inside
    that kernel*, with the same limits; a check that kills the kernel or ignores the
-   interrupt costs that check, and the kernel is rebuilt for the next one.
+   interrupt costs that check, and the kernel is rebuilt for the next one;
+4. at the end, or when stopped (SIGTERM, SIGHUP, or its grader dying, on Linux), kills
+   the kernel and every process below it, even those the notebook's code moved to a
+   session of their own (on Linux this process is their child subreaper).
 
 Everything it learns goes into a JSON state file, rewritten after every step, so the
 grader can report what was done even if it has to kill this process.  Learner output is
