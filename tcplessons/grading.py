@@ -372,6 +372,8 @@ class Progress:
         score, out_of = sum(e["score"] for e in counted), sum(e["max_score"] for e in counted)
         attempted = any(e["attempted"] for e in submission["exercises"])
         summary = f"{score}/{out_of} checks passed" if attempted else "no exercise attempted"
+        if submission.get("unreadable"):
+            summary = "NOT GRADED: the notebook could not be read"
         if self.tty:
             self._bar(Path(submission["notebook"]).name)
             if self.done == self.total:

@@ -653,6 +653,8 @@ def test_a_python_file_is_a_not_graded_row_and_empty_checks_warn(tmp_path):
     assert result.returncode == 0  # grading completed; the row says what went wrong
     assert re.search(r"lesson\.py\s+NOT GRADED$", result.stdout, re.M)
     assert "NOT GRADED: could not read the notebook: lesson.py is not a notebook (.ipynb)" in result.stdout
+    shown = run_grader(str(script))  # with progress
+    assert f"[1/1] graded {script}: NOT GRADED: the notebook could not be read" in shown.stderr
     assert result.stderr.strip() == f"tcplessons grade: warning: {tmp_path / 'empty'} holds no .py files: no private checks added"
 
 
