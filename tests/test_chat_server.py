@@ -250,8 +250,8 @@ def test_a_caller_who_resets_mid_line_costs_the_others_nothing():
     assert any(isinstance(e, ConnectionResetError) for e in server.log.errors())
 
 
-def test_a_member_who_never_reads_is_dropped_and_the_others_keep_chatting():
-    server = start_chat_server(send_timeout=0.2, send_buffer=16 * 1024)
+def _sleepy_member_is_dropped(server):
+    """A member who never reads is dropped while the others keep chatting."""
     ada, watcher = start_bots(server, ["ada", "watcher"])
     sleepy = ChatBot(server, "sleepy", reads=False, receive_buffer=4096)
     watcher.wait_for("* sleepy joined")
@@ -263,10 +263,17 @@ def test_a_member_who_never_reads_is_dropped_and_the_others_keep_chatting():
         if watcher.has("* sleepy left"):
             break
     watcher.wait_for("* sleepy left")
-    assert time.monotonic() - started < 3.0
+    # Generous: the point is that nobody waits for the sleepy member's send timeouts
+    # to pile up, not a speed figure.
+    assert time.monotonic() - started < 10.0
     ada.say("after")
     watcher.wait_for("ada: after")
     sleepy.close()
+
+
+def test_a_member_who_never_reads_is_dropped_and_the_others_keep_chatting():
+    server = start_chat_server(send_timeout=0.2, send_buffer=16 * 1024)
+    _sleepy_member_is_dropped(server)
 
 
 def test_a_vanished_bot_is_announced_as_left():
@@ -379,21 +386,7 @@ def test_the_learners_room_drops_a_member_who_never_reads_thanks_to_the_send_dea
     # member's socket one, so a plain sendall() in the learner's room fails with an
     # OSError instead of blocking forever, and rule 2 drops the member.
     server = start_chat_server(_solution_room(), name="mine", send_timeout=0.2, send_buffer=16 * 1024)
-    ada, watcher = start_bots(server, ["ada", "watcher"])
-    sleepy = ChatBot(server, "sleepy", reads=False, receive_buffer=4096)
-    watcher.wait_for("* sleepy joined")
-    big = "z" * 20_000
-    started = time.monotonic()
-    for count in range(1, 201):  # bounded
-        ada.say(big)
-        watcher.wait_for(f"ada: {big}", count=count)
-        if watcher.has("* sleepy left"):
-            break
-    watcher.wait_for("* sleepy left")
-    assert time.monotonic() - started < 3.0
-    ada.say("after")
-    watcher.wait_for("ada: after")
-    sleepy.close()
+    _sleepy_member_is_dropped(server)
 
 
 def test_a_room_that_raises_is_recorded_not_printed(capsys):
