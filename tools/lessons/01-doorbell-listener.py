@@ -220,7 +220,9 @@ print("listening again on the same port, thanks to SO_REUSEADDR")
 
 # %% [markdown]
 # But `SO_REUSEADDR` does **not** let two listeners share a port. With `fresh` still
-# listening, reason 1 is back, option or not:
+# listening, reason 1 is back, option or not (on Linux and macOS; on Windows the option
+# means something else and *does* let a second socket take a port in use, which is why
+# `create_server()` does not set it there):
 
 # %%
 third = socket.socket()

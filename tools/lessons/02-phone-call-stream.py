@@ -65,7 +65,7 @@ line_a.send("Hi back!")
 # `.encode()` (UTF-8 by default). Watch the lengths: in UTF-8 one character can take
 # several bytes, so "how many characters" and "how many bytes" are different questions.
 # (Decoding each `recv()` on its own is only safe when the whole text has arrived —
-# lesson 04 shows what happens when a character is split between two reads.)
+# lessons 03 and 04 show what happens when a character is split between two reads.)
 
 # %%
 greeting = "Hi back, Zoë!"
@@ -168,7 +168,7 @@ check("recv_exactly", recv_exactly)
 #
 # `send(data)` hands bytes to the operating system and returns **how many it took**.
 # That can be fewer than you gave it: the operating system only has so much buffer
-# space for a line. Here a third caller, Carol, sends 1 MB to a server that is not
+# space for a line. Here a fourth caller, Carol, sends 1 MB to a server that is not
 # reading. We make her socket non-blocking, so `send()` returns at once with whatever
 # fitted instead of waiting.
 #
@@ -304,7 +304,7 @@ check("recv_all", recv_all)
 # - `shutdown(SHUT_WR)`: done talking, still listening. `close()`: hang up.
 # - Both sides can talk at the same time.
 #
-# **Next: 03 · The echo server** — the tutorial's echo server and client, their bugs
+# **Next: 03 · An echo server, live** — a tutorial's echo server and client, their bugs
 # found and fixed.
 #
 # Last, we hang up every line and stop the server:

@@ -199,7 +199,7 @@ print("first caller hears:", first.recv(1024))
 second = connect(single.address)  # the kernel answers the doorbell for us...
 second.sendall(b"second caller\n")  # ...and even takes the data
 print("lines being served:", single.open_lines())
-print("callers waiting at the door:", single.waiting())
+print("callers waiting at the door:", single.waiting())  # None where the system cannot count them (not Linux)
 
 # %% [markdown]
 # The second caller got through — the operating system completed the connection and

@@ -233,8 +233,8 @@ sleepy.close()
 
 # Spot the bug first. This room is what most of us write on the first try. Three members
 # join (`socket.socketpair()` gives the two ends of a connected pair, like the two ends of
-# a call; they are local sockets, not TCP: see the note below), Bob vanishes, and Ada
-# speaks:
+# a call; on Linux and macOS they are local sockets, not TCP, on Windows they are TCP:
+# see the note below), Bob vanishes, and Ada speaks twice:
 
 # %% tags=["raises-exception"]
 import socket
@@ -261,6 +261,7 @@ for name in ["ada", "bob", "cy"]:
     far_ends[name] = theirs
 far_ends["bob"].close()  # Bob vanishes
 first_try.broadcast("ada", "anyone there?")
+first_try.broadcast("ada", "hello?")  # with TCP the failure may come one send late
 
 # %% [markdown]
 # The exception escaped from `broadcast()` at Bob, so Cy, after Bob in the loop, never
@@ -332,9 +333,9 @@ else:
 #   vanished member, and give every send a deadline so a member who never reads is
 #   dropped (the course's room also keeps an outbox per member, so nobody waits at all).
 #
-# **Next:** a thread per member works well for a room of a few hundred. The next lessons
-# measure it against event loops (`selectors`, `asyncio`), which serve thousands of lines
-# from one thread.
+# **Next:** a thread per member works well for a room of a few hundred. Later lessons
+# (not written yet) will measure it against event loops (`selectors`, `asyncio`), which
+# serve thousands of lines from one thread.
 #
 # Hang up every line and stop the servers:
 
