@@ -25,7 +25,7 @@ import socket
 import struct
 import threading
 from collections import Counter
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .model import CheckFailed, Exercise
 from .registry import register
@@ -388,24 +388,38 @@ def _(cls):
         _expect(h, "cy", ["* bob left\n", "ada: bye bob\n"], missing_hint=left_hint)
 
 
-@ex.check("a member whose line fails is removed and announced as left; the others still get every message")
-def _(cls):
+@contextlib.contextmanager
+def _bob_vanished(cls) -> Iterator["_Harness"]:
+    """Ada, Bob and Cy join; then Bob's line is reset."""
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
         h.join("ada", "bob", "cy")
         h.vanish("bob")
         h.actions.append("bob's line is reset")
-        try:
+        yield h
+
+
+@contextlib.contextmanager
+def _no_socket_error(h: "_Harness", method: str, hint: str) -> Iterator[None]:
+    """Fail the check if ``method`` lets a vanished member's socket error escape."""
+    try:
+        yield
+    except OSError:
+        raise CheckFailed(
+            f"{method}() let a socket error escape when a member had vanished",
+            sent=h.doing(),
+            got=f"a socket error (OSError) raised out of {method}()",
+            expected="no exception: the vanished member is removed and announced as left",
+            hint=hint,
+        ) from None
+
+
+@ex.check("a member whose line fails is removed and announced as left; the others still get every message")
+def _(cls):
+    with _bob_vanished(cls) as h:
+        with _no_socket_error(h, "broadcast", FAIL_HINT):
             h.call("broadcast", "ada", "anyone there?")
             h.call("broadcast", "cy", "still here")
-        except OSError:
-            raise CheckFailed(
-                "broadcast() let a socket error escape when a member had vanished",
-                sent=h.doing(),
-                got="a socket error (OSError) raised out of broadcast()",
-                expected="no exception: the vanished member is removed and announced as left",
-                hint=FAIL_HINT,
-            ) from None
         _expect(h, "cy", ["ada: anyone there?\n", "* bob left\n"], any_order=2, sender="cy", missing_hint=FAIL_HINT)
         _expect(
             h,
@@ -418,22 +432,13 @@ def _(cls):
 
 @ex.check("join() does not fail when a member has vanished; the vanished member is announced as left")
 def _(cls):
-    with contextlib.ExitStack() as stack:
-        h = _Harness(cls, stack)
-        h.join("ada", "bob", "cy")
-        h.vanish("bob")
-        h.actions.append("bob's line is reset")
-        try:
+    with _bob_vanished(cls) as h:
+        join_hint = (
+            "join() sends '* NAME joined' to the others like broadcast() does: "
+            "the same try/except OSError around each member's sendall()"
+        )
+        with _no_socket_error(h, "join", join_hint):
             h.join("dee")
-        except OSError:
-            raise CheckFailed(
-                "join() let a socket error escape when a member had vanished",
-                sent=h.doing(),
-                got="a socket error (OSError) raised out of join()",
-                expected="no exception: the vanished member is removed and announced as left",
-                hint="join() sends '* NAME joined' to the others like broadcast() does: "
-                "the same try/except OSError around each member's sendall()",
-            ) from None
         h.call("broadcast", "ada", "welcome dee")
         _expect(h, "cy", ["* dee joined\n", "* bob left\n", "ada: welcome dee\n"], any_order=3, missing_hint=FAIL_HINT)
         _expect(
