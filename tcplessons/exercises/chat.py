@@ -29,7 +29,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .model import CheckFailed, Exercise
 from .registry import register
-from .tools import ShortSendSocket
+from .tools import LearnerCall, ShortSendSocket
 
 __all__ = ["chat_room_exercise"]
 
@@ -171,34 +171,16 @@ class _SliceSocket(socket.socket):
             view = view[self.send(view, flags):]
 
 
-class _Run:
-    """A result holder for learner code run in a thread of the check's own."""
-
-    def __init__(self, fn, *args):
-        self.outcome: Dict[str, object] = {}
-
-        def target() -> None:
-            try:
-                self.outcome["value"] = fn(*args)
-            except BaseException as exc:
-                self.outcome["error"] = exc
-
-        self.thread = threading.Thread(target=target, name="tcplessons check", daemon=True)
-
-    def start(self) -> "_Run":
-        self.thread.start()
-        return self
+class _Run(LearnerCall):
+    """A room method running in a thread of the check's own."""
 
     def finish(self, call: str, timeout: float = CALL):
-        self.thread.join(timeout)
-        if self.thread.is_alive():
+        if not self.join(timeout):
             raise CheckFailed(
                 f"{call} did not return within {timeout:g} s",
                 hint="is a lock held while waiting for another lock, or a send to a member who never reads?",
             )
-        if "error" in self.outcome:
-            raise self.outcome["error"]  # type: ignore[misc]
-        return self.outcome.get("value")
+        return self.result()
 
 
 class _Harness:

@@ -32,6 +32,7 @@ from typing import Iterator, Optional, Tuple
 from .model import CheckFailed, Exercise
 from .registry import register
 from .tools import (
+    LearnerCall,
     ShortRecvSocket,
     call_with_timeout,
     loopback_pair,
@@ -268,21 +269,12 @@ def _call_while_reading(fn, sock: "_SteadySocket", size: int, *args, call: str, 
 
     The verdicts' texts hold no measured numbers, so a report reads the same every run.
     """
-    outcome: dict = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = fn(sock, *args)
-        except BaseException as exc:  # re-raised in the checking thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, name="tcplessons check", daemon=True)
+    running = LearnerCall(fn, sock, *args)
     start = time.monotonic()
-    thread.start()
+    running.start()
     last_count, last_progress, all_read_at = 0, start, None
     while True:
-        thread.join(POLL)
-        if not thread.is_alive():
+        if running.join(POLL):
             break
         now = time.monotonic()
         count = sock.delivered
@@ -308,9 +300,7 @@ def _call_while_reading(fn, sock: "_SteadySocket", size: int, *args, call: str, 
                 f"{call} reads too slowly: it would need more than {LARGE_LIMIT:g} s for {amount}",
                 hint=SLOW_HINT,
             )
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
+    return running.result()
 
 
 # --- recv_exactly ------------------------------------------------------------------------

@@ -4,6 +4,7 @@ Every check drives the learner's code with real sockets on 127.0.0.1 (port 0), a
 wait is bounded, so a wrong answer fails in seconds instead of hanging the notebook.
 
 - :func:`loopback_pair` — two connected TCP sockets (client side, server side).
+- :class:`LearnerCall` — learner code running in a thread of its own, its result kept.
 - :func:`call_with_timeout` — call learner code in a thread; fail the check if it hangs.
 - :class:`ShortRecvSocket` — a real socket whose ``recv`` returns at most a few bytes,
   as a busy network may: catches "one recv() is one message" deterministically.
@@ -29,6 +30,7 @@ from typing import Any, Callable, Iterator, Optional, Tuple
 from .model import CheckFailed
 
 __all__ = [
+    "LearnerCall",
     "blocking_with_os_timeouts",
     "shut_down_and_close",
     "ShortRecvSocket",
@@ -120,6 +122,41 @@ class ShortSendSocket(socket.socket):
         return super().send(memoryview(data)[: self.limit], flags)
 
 
+class LearnerCall:
+    """``fn(*args)`` run in a daemon thread of its own, so a check can wait for it with a
+    time limit (a call that never returns must not freeze the notebook).
+
+    Create it, ``start()`` it, then ``join(timeout)`` and ``result()``; or use
+    :func:`call_with_timeout` for all of that at once.
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any):
+        self._outcome: dict = {}
+
+        def target() -> None:
+            try:
+                self._outcome["value"] = fn(*args)
+            except BaseException as exc:  # re-raised in the checking thread by result()
+                self._outcome["error"] = exc
+
+        self.thread = threading.Thread(target=target, name="tcplessons check", daemon=True)
+
+    def start(self) -> "LearnerCall":
+        self.thread.start()
+        return self
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds; True if the call has returned (or raised)."""
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+    def result(self) -> Any:
+        """What the call returned; re-raises what it raised."""
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        return self._outcome.get("value")
+
+
 def call_with_timeout(
     fn: Callable[..., Any], *args: Any, timeout: float = CALL_TIMEOUT, call: str = "", hint: str = ""
 ) -> Any:
@@ -129,26 +166,14 @@ def call_with_timeout(
     the call; the caller should then close the sockets it handed over, which usually
     unblocks the thread.
     """
-    outcome: dict = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = fn(*args)
-        except BaseException as exc:  # re-raised in the checking thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, name="tcplessons check", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
+    running = LearnerCall(fn, *args).start()
+    if not running.join(timeout):
         name = call or f"{getattr(fn, '__name__', 'your function')}(…)"
         raise CheckFailed(
             f"{name} did not return within {timeout:g} s",
             hint=hint or "it is probably waiting in recv() or accept() for data that will never come",
         )
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
+    return running.result()
 
 
 def send_in_chunks(sock: socket.socket, data: bytes, size: int, *, hang_up: bool = False) -> threading.Thread:
