@@ -14,14 +14,19 @@ Exercises: ``check("recv_exactly", recv_exactly)`` runs the checks of one exerci
 Instructors: ``python -m tcplessons grade NOTEBOOK...``.
 """
 
-from . import chat, clients, events, framing, servers, widgets
-from .chat import *  # noqa: F401,F403
-from .clients import *  # noqa: F401,F403
-from .events import *  # noqa: F401,F403
-from .exercises import check
-from .framing import *  # noqa: F401,F403
-from .servers import *  # noqa: F401,F403
-from .widgets import *  # noqa: F401,F403
+from . import portable
+
+# TCPLESSONS_PORTABLE=1 switches the Linux-only socket behaviours off (see portable.py).
+portable.install_from_environment()
+
+from . import chat, clients, events, framing, servers, widgets  # noqa: E402
+from .chat import *  # noqa: E402,F401,F403
+from .clients import *  # noqa: E402,F401,F403
+from .events import *  # noqa: E402,F401,F403
+from .exercises import check  # noqa: E402
+from .framing import *  # noqa: E402,F401,F403
+from .servers import *  # noqa: E402,F401,F403
+from .widgets import *  # noqa: E402,F401,F403
 
 __version__ = "0.1.0"
 

@@ -45,10 +45,9 @@ import threading
 from collections import deque
 from typing import Deque, Dict, List, Optional, Sequence, Tuple, Union
 
+from .framing import LineSplitter, LineTooLong
 from .servers import Server, start_server
-
-# LineBuffer and LineTooLong stay in this module (tcplessons.chat.LineBuffer): the
-# package's own line framing for lessons is tcplessons.framing.
+from .waiting import DONTWAIT, wait_until_ready
 
 __all__ = [
     "ChatBot",
@@ -72,47 +71,8 @@ MAX_QUEUE = 256 * 1024
 
 WELCOME = "* welcome: type your name and press Enter"
 
-_DONTWAIT = getattr(socket, "MSG_DONTWAIT", None)
 
-
-# -- lines: bytes in, lines out (no sockets here) -----------------------------------------
-
-
-class LineTooLong(ValueError):
-    """A caller sent more than ``max_line`` bytes without a newline."""
-
-
-class LineBuffer:
-    """Split a byte stream into lines, whatever size the pieces arrive in.
-
-    ``feed(data)`` returns the complete lines found so far (bytes, without ``\\n`` or a
-    trailing ``\\r``).  ``feed(b"")`` means the caller hung up: it returns the unfinished
-    last line, if any.  More than ``max_line`` bytes without a newline raises
-    :class:`LineTooLong`, so a caller cannot make the server hold more than that.
-
-    (Lesson 04 builds the same idea step by step.)
-    """
-
-    def __init__(self, max_line: int = MAX_LINE):
-        self.max_line = max_line
-        self._partial = bytearray()
-
-    def feed(self, data: bytes) -> List[bytes]:
-        if not data:  # hang-up: whatever is left is the last line
-            rest, self._partial = bytes(self._partial), bytearray()
-            return [rest.removesuffix(b"\r")] if rest else []
-        pieces = data.split(b"\n")
-        # The first piece finishes the line we already started; the last one starts a
-        # new line that is not finished yet.
-        pieces[0] = bytes(self._partial) + pieces[0]
-        lines, rest = pieces[:-1], pieces[-1]
-        for line in lines:
-            if len(line) > self.max_line:
-                raise LineTooLong(f"a line longer than {self.max_line} bytes")
-        if len(rest) > self.max_line:
-            raise LineTooLong(f"more than {self.max_line} bytes without a newline")
-        self._partial = bytearray(rest)
-        return [line.removesuffix(b"\r") for line in lines]
+# -- lines: the caller's text, made safe (no sockets here) ---------------------------------
 
 
 # Control characters could ring bells, clear screens or recolour terminals of everyone
@@ -305,10 +265,7 @@ class Room:
                     member.queued -= len(data)
 
     def _drop(self, member: _Member) -> None:
-        try:
-            member.sock.shutdown(socket.SHUT_RDWR)  # its reader and writer threads wake up
-        except OSError:
-            pass
+        _hang_up(member.sock)  # its reader and writer threads wake up
         if self._remove(member.name, member) is not None:
             with self._lock:
                 self._dropped[member.name] = member
@@ -329,13 +286,29 @@ class Room:
         return "<Room>"
 
 
-def _offer(sock: socket.socket, data: bytes) -> int:
-    """Send what the kernel takes right now, without blocking; return how much."""
-    if _DONTWAIT is None:  # (Windows) no way to ask: send it all, perhaps waiting
-        sock.sendall(data)
-        return len(data)
+def _hang_up(sock: socket.socket) -> None:
+    """End a member's line so that its reader and writer threads wake up, on any system.
+
+    The server's sockets have ``hang_up()`` (a wake-up socket: see TrackedSocket);
+    ``shutdown()`` alone would wake them on Linux only.
+    """
+    hang_up = getattr(sock, "hang_up", None)
     try:
-        return sock.send(data, _DONTWAIT)
+        hang_up() if callable(hang_up) else sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _offer(sock: socket.socket, data: bytes) -> int:
+    """Send what the kernel takes right now, without blocking; return how much.
+
+    Asks first whether the socket has room at all (a zero-timeout wait), so this works
+    where MSG_DONTWAIT does not exist: Windows takes a whole send whenever it has room.
+    """
+    try:
+        if not wait_until_ready([], [sock], 0):
+            return 0
+        return sock.send(data, DONTWAIT)
     except (BlockingIOError, InterruptedError):
         return 0
 
@@ -356,6 +329,8 @@ def _limit_sends(conn: socket.socket, send_timeout: Optional[float], send_buffer
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     if send_timeout is None:
         return
+    if hasattr(conn, "send_timeout"):  # the server's TrackedSocket bounds sendall() itself
+        conn.send_timeout = send_timeout
     seconds = int(send_timeout)
     micros = int(round((send_timeout - seconds) * 1_000_000))
     try:
@@ -402,7 +377,7 @@ class _ChatService:
 
     def handle(self, conn: socket.socket) -> None:
         _limit_sends(conn, self.send_timeout, self.send_buffer)
-        buffer = LineBuffer(self.max_line)
+        buffer = LineSplitter(max_line=None, max_bytes=self.max_line)
         name: Optional[str] = None
         joined = False
         tries = 0
@@ -524,6 +499,9 @@ class ChatClient:
         self._closed = False
         self._reader: Optional[threading.Thread] = None
         address = getattr(server, "address", server)
+        # The reader thread waits on this too, so close() and vanish() wake it on every
+        # system (shutdown() from another thread wakes it on Linux only).
+        self._wake_r, self._wake_w = socket.socketpair()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             if receive_buffer:  # before connect(), so the window is small from the start
@@ -532,11 +510,12 @@ class ChatClient:
             sock.settimeout(timeout)
             sock.connect(address)
             self._sock = sock
-            self._buffer = LineBuffer()
+            self._buffer = LineSplitter(max_line=None)
             sock.sendall(f"{name}\n".encode())
             self._handshake()
         except BaseException:
-            sock.close()
+            for unused in (sock, self._wake_r, self._wake_w):
+                unused.close()
             raise
         if reads:
             self._reader = threading.Thread(
@@ -566,6 +545,9 @@ class ChatClient:
     def _read_loop(self) -> None:
         while not self._closed:
             try:
+                wait_until_ready([self._sock, self._wake_r], [], None)
+                if self._closed:
+                    return
                 data = self._sock.recv(65536)
             except socket.timeout:
                 continue
@@ -644,29 +626,33 @@ class ChatClient:
         once: SO_LINGER with a zero timeout makes close() send an RST instead of the
         polite FIN, so the server's next recv() or send() on this line fails.
         """
-        self._closed = True
+        self._stop_reader()  # tells the server nothing
         try:
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            # SHUT_RD wakes our own reader thread without telling the server anything.
-            self._sock.shutdown(socket.SHUT_RD)
         except OSError:
             pass
-        self._join_reader()
         self._sock.close()
 
     def close(self) -> None:
         """Hang up and stop the reader thread.  Safe to call twice."""
-        self._closed = True
         try:
-            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.shutdown(socket.SHUT_WR)  # "I have finished": the server reads b""
         except OSError:
             pass
-        self._join_reader()
+        self._stop_reader()
         self._sock.close()
 
-    def _join_reader(self) -> None:
+    def _stop_reader(self) -> None:
+        """Wake the reader thread with the wake-up socket and wait for it to end."""
+        self._closed = True
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass  # already woken and closed
         if self._reader is not None and self._reader is not threading.current_thread():
             self._reader.join(self.timeout)
+        self._wake_r.close()
+        self._wake_w.close()
 
     def __enter__(self):
         return self

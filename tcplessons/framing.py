@@ -68,12 +68,17 @@ class LineSplitter:
     ``"\\n"`` and ``"\\r\\n"`` are removed.
 
     ``feed(b"")`` says the peer hung up: it returns the unfinished line, if any.  A line
-    longer than ``max_line`` characters raises :class:`LineTooLong` (then hang up on that
-    peer: it is either broken or hostile).
+    longer than ``max_line`` characters, or ``max_bytes`` bytes on the wire (without
+    its line ending; None: no byte limit), raises :class:`LineTooLong` (then hang up on
+    that peer: it is either broken or hostile).  The chat server of lesson 06 reads its
+    callers with one of these, with ``max_bytes`` set.
     """
 
-    def __init__(self, max_line: int = MAX_LINE):
-        self.max_line = max_line
+    def __init__(self, max_line: Optional[int] = MAX_LINE, max_bytes: Optional[int] = None):
+        self.max_line = max_line if max_line is not None else float("inf")
+        self.max_bytes = max_bytes
+        self._pending_bytes = 0  # bytes on the wire after the last b"\n"
+        self._pending_cr = False  # whether those bytes end with b"\r"
         # Why an incremental decoder: it keeps the first bytes of a split character
         # until the rest arrives, where bytes.decode() on each piece would fail.
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -91,6 +96,8 @@ class LineSplitter:
             rest = self._pending + self._decoder.decode(b"", final=True)
             self._pending = ""
             return [_strip_cr(rest)] if rest else []
+        if self.max_bytes is not None:
+            self._count_bytes(bytes(data))
         text = self._decoder.decode(bytes(data))
         if "\n" not in text:
             self._pending += text
@@ -104,6 +111,29 @@ class LineSplitter:
         if longest > self.max_line:
             raise LineTooLong(f"a line of {longest} characters; the limit is {self.max_line}")
         return lines
+
+    def _count_bytes(self, data: bytes) -> None:
+        """Raise LineTooLong if ``data`` makes a line longer than ``max_bytes`` bytes."""
+        limit = self.max_bytes
+        pieces = data.split(b"\n")
+        rest = pieces.pop()  # after the last b"\n": not finished yet
+        so_far, ends_cr = self._pending_bytes, self._pending_cr
+        for piece in pieces:
+            size = so_far + len(piece)
+            if piece.endswith(b"\r") or (not piece and ends_cr):
+                size -= 1  # its line ending, not part of the line
+            if size > limit:
+                raise self._too_long(f"a line longer than {limit} bytes")
+            so_far, ends_cr = 0, False
+        size = so_far + len(rest)
+        ends_cr = rest.endswith(b"\r") or (not rest and ends_cr)
+        if size - ends_cr > limit:  # a last "\r" may still become a line ending
+            raise self._too_long(f"more than {limit} bytes without a newline")
+        self._pending_bytes, self._pending_cr = size, ends_cr
+
+    def _too_long(self, why: str) -> LineTooLong:
+        self._pending, self._pending_bytes, self._pending_cr = "", 0, False
+        return LineTooLong(why)
 
     @property
     def pending(self) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tcplessons.chat import LineBuffer, LineTooLong
+from tcplessons import portable
+from tcplessons.framing import LineSplitter, LineTooLong
 from tcplessons import (
     ChatBot,
     ChatClient,
@@ -47,7 +48,7 @@ class Raw:
 
     def __init__(self, address, name=None, timeout=TIMEOUT):
         self.sock = socket.create_connection(address, timeout=timeout)
-        self.buffer = LineBuffer(max_line=1 << 20)
+        self.buffer = LineSplitter(max_line=None, max_bytes=1 << 20)
         self.pending = []
         assert self.line() == "* welcome: type your name and press Enter"
         if name is not None:
@@ -92,22 +93,37 @@ class Raw:
 
 
 @pytest.mark.parametrize("size", [1, 5, 4096])
-def test_line_buffer_any_chunk_size(size):
+def test_the_chat_splits_lines_with_the_one_line_splitter_any_chunk_size(size):
+    # The chat server reads its callers with framing.LineSplitter (lesson 04's splitter).
     data = "ada\r\nhello wörld\n\nlast".encode()
-    buffer, lines = LineBuffer(), []
+    buffer, lines = LineSplitter(max_line=None, max_bytes=64), []
     for start in range(0, len(data), size):
         lines += buffer.feed(data[start : start + size])
     lines += buffer.feed(b"")
-    assert lines == [b"ada", "hello wörld".encode(), b"", b"last"]
+    assert lines == ["ada", "hello wörld", "", "last"]
+
+
+@pytest.mark.parametrize("size", [1, 3, 4096])
+def test_line_splitter_byte_limit_in_any_chunk_size(size):
+    def feed_all(data):
+        buffer, lines = LineSplitter(max_line=None, max_bytes=10), []
+        for start in range(0, len(data), size):
+            lines += buffer.feed(data[start : start + size])
+        return lines
+
+    assert feed_all(b"0123456789\r\n" + "ééééé".encode() + b"\n") == ["0123456789", "ééééé"]
+    for too_long in (b"0123456789a", b"0123456789ab\nok\n", "éééééé\n".encode(), b"0123456789\r\r\n"):
+        with pytest.raises(LineTooLong):
+            feed_all(too_long)
 
 
 def test_line_buffer_is_bounded():
-    buffer = LineBuffer(max_line=10)
+    buffer = LineSplitter(max_line=None, max_bytes=10)
     assert buffer.feed(b"0123456789") == []
     with pytest.raises(LineTooLong):
         buffer.feed(b"x")
     with pytest.raises(LineTooLong):
-        LineBuffer(max_line=10).feed(b"0123456789ab\nok\n")
+        LineSplitter(max_line=None, max_bytes=10).feed(b"0123456789ab\nok\n")
 
 
 def test_clean_text_removes_control_characters_and_replaces_bad_utf8():
@@ -271,6 +287,15 @@ def _sleepy_member_is_dropped(server):
     sleepy.close()
 
 
+# These tests fill a member's buffers on purpose, with the small buffers they ask for;
+# TCPLESSONS_PORTABLE=large ignores such requests (see tcplessons.portable), so there they
+# would have to send megabytes: they run normally and with TCPLESSONS_PORTABLE=small.
+needs_the_buffers_it_asks_for = pytest.mark.skipif(
+    portable.active() == "large", reason="TCPLESSONS_PORTABLE=large ignores SO_SNDBUF/SO_RCVBUF"
+)
+
+
+@needs_the_buffers_it_asks_for
 def test_a_member_who_never_reads_is_dropped_and_the_others_keep_chatting():
     server = start_chat_server(send_timeout=0.2, send_buffer=16 * 1024)
     _sleepy_member_is_dropped(server)
@@ -335,6 +360,7 @@ def test_two_hundred_callers_at_once():
     speaker.close()
 
 
+@needs_the_buffers_it_asks_for
 def test_stop_leaves_no_thread_and_no_file_descriptor():
     threads_before, fds_before = our_threads(), open_fds()
     server = start_chat_server(send_timeout=5.0, send_buffer=8192)
@@ -461,6 +487,7 @@ def test_a_refused_name_raises_with_the_servers_reply():
         ChatClient(server, "ada")
 
 
+@needs_the_buffers_it_asks_for
 def test_a_full_member_does_not_delay_the_others_copy_of_a_message():
     # Sleepy joins before the watcher, so the room reaches Sleepy first every time.
     server = start_chat_server(send_timeout=1.0, send_buffer=16 * 1024)
@@ -483,6 +510,7 @@ def test_a_full_member_does_not_delay_the_others_copy_of_a_message():
     sleepy.close()
 
 
+@needs_the_buffers_it_asks_for
 def test_a_member_who_reads_late_still_gets_every_line_in_order():
     # Its buffers fill, so lines wait in its outbox and a writer thread delivers them.
     server = start_chat_server(send_buffer=8192)

@@ -24,6 +24,8 @@ import threading
 import time
 from typing import List, Optional, Tuple
 
+from ..waiting import pause
+
 try:  # the widget is a nicety: the printed timeline works without ipywidgets
     from ipywidgets import HTML as _HTMLBase
 except ImportError:  # pragma: no cover
@@ -152,7 +154,7 @@ def wait_for_bytes(sock: socket.socket, nbytes: int, timeout: float = 1.0) -> in
             if len(waiting) >= nbytes or lowat is not None or not waiting:
                 # Readable with fewer bytes than asked means the peer hung up.
                 return len(waiting)
-            select.select([], [], [], 0.001)  # no SO_RCVLOWAT here: poll gently
+            pause(0.001)  # no SO_RCVLOWAT here: poll gently (not select(): see pause())
     finally:
         if lowat is not None:
             sock.setsockopt(socket.SOL_SOCKET, lowat, 1)

@@ -10,8 +10,9 @@ Show it under a server and watch calls come and go::
     print(board.text())             # the same picture as plain text, for the notebook
 
 Click "Ring the doorbell" to call the server, "Hang up" on a row to end that line from
-the server's side.  ``board.refresh()`` re-reads how many callers wait in the backlog
-(the operating system does not tell us when that changes).
+the server's side.  ``board.refresh()`` re-counts the callers waiting in the backlog:
+the calls the board rang that the server has not answered yet, on every system (and on
+Linux, which can count a listener's backlog, callers from elsewhere too).
 
 How it stays correct with threads: the server records every event in its log from its
 own threads, and the board subscribes to that log.  Each event goes through one method,
@@ -85,6 +86,7 @@ class _Picture:
         self.waiting: Optional[int] = None
         self.error: Optional[str] = None  # an error of the listener itself (line 0)
         self.lines: Dict[int, _Line] = {}
+        self.answered: Dict[tuple, float] = {}  # caller's address -> when it was answered
         self.highest = 0  # the newest line's number
         self.status = ""  # what the last button click said, if it went wrong
 
@@ -108,6 +110,8 @@ class _Picture:
         elif kind == "connected":
             self.lines[event.line] = _Line(event.line)
             self.highest = max(self.highest, event.line)
+            if event.peer is not None:
+                self.answered[tuple(event.peer[:2])] = event.time
         elif kind == "received":
             self.line(event.line).bytes_in += event.nbytes
         elif kind == "sent":
@@ -173,6 +177,7 @@ class Switchboard(widgets.VBox):
         self._lock = threading.RLock()  # guards the picture and every widget update
         self._picture = _Picture(server.name, server.address[0])
         self._calls: List[socket.socket] = []  # the calls this board dialled itself
+        self._rung: List[tuple] = []  # (socket, its address, when dialled) not answered yet
         self._closed = False
         self._unsubscribe: Optional[Callable[[], None]] = None
         self._written: Dict[object, object] = {}  # what _render last wrote, per widget
@@ -188,7 +193,7 @@ class Switchboard(widgets.VBox):
             for event in server.log.events():
                 self._picture.apply(event)
             if self._picture.running:
-                self._picture.waiting = server.waiting()
+                self._picture.waiting = self._count_waiting()
             self._push()
         if not self._picture.running:
             self._finish()
@@ -207,18 +212,19 @@ class Switchboard(widgets.VBox):
         server = self.server
         # Will the server answer now?  A thread-per-caller server always does; a
         # one-at-a-time server only when no other call is in progress or queued.
-        answers_now = not server.one_at_a_time or (
-            not server.open_lines() and not server.waiting()
-        )
+        with self._lock:
+            queued = self._count_waiting()
+        answers_now = not server.one_at_a_time or (not server.open_lines() and not queued)
         started = time.monotonic()
         sock = socket.create_connection(server.address, timeout=CALL_TIMEOUT)
+        me = sock.getsockname()[:2]
         with self._lock:
             self._calls.append(sock)
+            self._rung.append((sock, tuple(me), started))
             finished = self._closed or not self._picture.running
         if finished:  # the server stopped while we dialled: hang up like the others
             self._hang_up_own_calls()
         elif answers_now:
-            me = sock.getsockname()[:2]
 
             def is_this_call(event: Event) -> bool:
                 return (
@@ -249,9 +255,25 @@ class Switchboard(widgets.VBox):
         server = self.server
 
         def reread(picture: _Picture) -> None:
-            picture.waiting = server.waiting() if picture.running else None
+            picture.waiting = self._count_waiting() if picture.running else None
 
         self._update(reread)
+
+    def _count_waiting(self) -> int:
+        """Callers in the backlog.  Caller holds the lock.
+
+        The board knows its own calls, and which of them the server has answered (the
+        "connected" events), on every system.  Only Linux can count a listener's
+        backlog (``server.waiting()``), which includes callers from elsewhere.
+        """
+        answered = self._picture.answered
+        self._rung = [
+            (sock, me, started)
+            for sock, me, started in self._rung
+            if sock.fileno() != -1 and answered.get(me, started - 1) < started
+        ]
+        system = self.server.waiting()
+        return len(self._rung) if system is None else max(len(self._rung), system)
 
     def text(self) -> str:
         """What the board shows, as plain text: the doorbell, then one row per line."""
@@ -443,6 +465,6 @@ class Switchboard(widgets.VBox):
 
     def _hang_up_own_calls(self) -> None:
         with self._lock:
-            calls, self._calls = self._calls, []
+            calls, self._calls, self._rung = self._calls, [], []
         for sock in calls:
             sock.close()
