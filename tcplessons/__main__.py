@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a column for every exercise the grader knows in the table and CSV (default: only those attempted)",
     )
     grade.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    nc = commands.add_parser(
+        "nc", help="join a server from a terminal, like nc -N HOST PORT (for systems without nc)"
+    )
+    nc.add_argument("host")
+    nc.add_argument("port", type=int)
     return parser
 
 
@@ -238,6 +243,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "grade":
         return grade_command(args)
+    if args.command == "nc":
+        from .nc import main as nc_main
+
+        return nc_main(args.host, args.port)
     parser.print_help()
     return 2
 

@@ -320,15 +320,16 @@ class Server:
         self._on_stop.append(callback)
 
     def nc_command(self) -> str:
-        """The terminal command that joins this server: ``nc -N 127.0.0.1 PORT``.
+        """The terminal command that joins this server on this computer.
 
-        ``-N`` makes Ctrl+D (end of input) hang up the sending side, as
-        ``shutdown(SHUT_WR)`` does, with the ``nc`` of Debian, Ubuntu and macOS.  Where
-        there is no ``nc`` (Windows), ``python -m tcplessons nc 127.0.0.1 PORT`` does
-        the same (see :mod:`tcplessons.nc`).
+        ``nc -N 127.0.0.1 PORT`` with the ``nc`` of Debian and Ubuntu (``-N``: end of
+        input, Ctrl+D, shuts down the sending side, like ``shutdown(SHUT_WR)``),
+        ``nc 127.0.0.1 PORT`` on macOS, and ``python -m tcplessons nc 127.0.0.1 PORT``
+        where there is no such ``nc`` (Windows): see :mod:`tcplessons.nc`.
         """
-        host, port = self.address
-        return f"nc -N {host} {port}"
+        from .nc import nc_command
+
+        return nc_command(*self.address)
 
     # -- the threads ---------------------------------------------------------------------
 

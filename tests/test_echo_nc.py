@@ -41,8 +41,11 @@ def test_nc_gets_binary_and_large_data_back():
 
 
 def test_printed_command_reaches_the_server():
+    # The printed command, run as printed: with Debian's nc it must say -N, or end of
+    # input (Ctrl+D) would not reach the server and nc would never exit.
     with start_echo_server("nc echo test") as server:
         command = server.nc_command().split()
-        assert command[0] == "nc" and command[1] == "127.0.0.1"
-        done = subprocess.run([NC, "-N", *command[1:]], input=b"ping\n", capture_output=True, timeout=10)
+        assert command == ["nc", "-N", "127.0.0.1", str(server.port)]
+        done = subprocess.run(command, input=b"ping\n", capture_output=True, timeout=10)
+        assert done.returncode == 0, done.stderr
         assert done.stdout == b"ping\n"
