@@ -36,14 +36,11 @@ from tcplessons import Switchboard, call, check, start_echo_server, stop_all
 # - `SOCK_STREAM`: the conversation is TCP, a reliable **stream** of bytes (lesson 02 is
 #   all about what "stream" means).
 #
-# A brand-new socket has no address yet: nobody could find it. When you ask for its
-# address anyway, you get `('0.0.0.0', 0)`: that is the operating system's way of
-# writing "no address yet" (no host chosen, no port).
+# A brand-new socket has no address yet: nobody could find it.
 
 # %%
 doorbell = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 print(doorbell.family.name, doorbell.type.name)
-print("address so far:", doorbell.getsockname())
 
 # %% [markdown]
 # ## Step 2: `bind()` — put the doorbell on a door
@@ -225,8 +222,7 @@ print("listening again on the same port, thanks to SO_REUSEADDR")
 # `create_server()` does not set it there):
 
 # %%
-third = socket.socket()
-third.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+third = socket.socket()  # (no SO_REUSEADDR here: on Windows it would take the port)
 
 # %% tags=["raises-exception"]
 third.bind(address)

@@ -18,7 +18,7 @@ import socket
 
 from IPython.display import display
 
-from tcplessons import Switchboard, check, connect, start_echo_server, stop_all
+from tcplessons import Switchboard, check, connect, start_echo_server, stop_all, wait_for_bytes
 from tcplessons.exercises.tools import ShortRecvSocket
 
 # %% [markdown]
@@ -97,6 +97,9 @@ print(line_a.recv(4))  # only two were left: recv() does not wait for more
 alice.sendall(b"one")
 alice.sendall(b"two")
 alice.sendall(b"three")
+# Wait (without reading) until all 11 bytes have arrived: some systems hold a small
+# write back for a moment while an earlier one is unacknowledged (Nagle's algorithm).
+wait_for_bytes(line_a, 11, timeout=5)
 print(line_a.recv(1024))
 
 # %% [markdown]
@@ -168,24 +171,29 @@ check("recv_exactly", recv_exactly)
 #
 # `send(data)` hands bytes to the operating system and returns **how many it took**.
 # That can be fewer than you gave it: the operating system only has so much buffer
-# space for a line. Here a fourth caller, Carol, sends 1 MB to a server that is not
-# reading. We make her socket non-blocking, so `send()` returns at once with whatever
-# fitted instead of waiting.
+# space for a line. Here a fourth caller, Carol, sends 1 MB at a time to a server that
+# is not reading. We make her socket non-blocking, so `send()` returns at once with
+# whatever fitted instead of waiting (and raises `BlockingIOError` if nothing fits).
 #
-# How much fits depends on the computer: some give a line many megabytes of buffer.
-# So that you see the same thing on every computer, we give both ends of Carol's line
-# small buffers (64 kB) first. Bigger buffers only move the limit; they never remove it.
+# How much fits depends on the computer: some take a whole megabyte or more at once.
+# So Carol keeps sending until the operating system takes less than she gave it.
+# Bigger buffers only move the limit; they never remove it.
 
 # %%
 carol = socket.create_connection(doorbell.getsockname(), timeout=5)
 line_c, _ = doorbell.accept()  # the server picks up but does not read
-carol.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)  # Carol's outgoing buffer
-line_c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # the server's incoming buffer
 carol.setblocking(False)
 big = bytes(1024 * 1024)
-taken = carol.send(big)
-print("send() took all 1 MB:", taken == len(big))
-print("send() took some of it:", 0 < taken < len(big))
+taken = []  # what each send() took
+try:
+    for _ in range(64):  # at most 64 MB: more than any buffer
+        taken.append(carol.send(big))
+        if taken[-1] < len(big):
+            break
+except BlockingIOError:  # the buffers were full: not one byte fitted
+    taken.append(0)
+print("every send() took all 1 MB:", all(n == len(big) for n in taken))
+print("the last send() took less than it was given:", taken[-1] < len(big))
 
 # %% [markdown]
 # Code that calls `send()` and ignores the number it returns silently loses the rest.

@@ -91,8 +91,9 @@ print(read_line(alice))
 #
 # How many callers wait in the backlog is not an event the server hears about, so we
 # *ask* until the answer is what we expect, with a time limit, instead of sleeping and
-# hoping. Here is a little helper for that (only Linux can count the callers in the
-# backlog; elsewhere `waiting()` answers `None` and the board leaves the count out):
+# hoping. Here is a little helper for that. (Bob dials with the board's `ring()`,
+# which keeps his call open: the board counts the callers it rang that nobody has
+# answered yet, on every system.)
 
 # %%
 def wait_until(condition, timeout=2.0):
@@ -104,9 +105,9 @@ def wait_until(condition, timeout=2.0):
         time.sleep(0.005)  # a short pause between questions, not a guess at timing
 
 
-bob = connect(one.address)
+bob = board.ring()
 bob.sendall(b"hi, I'm Bob\n")
-wait_until(lambda: one.waiting() in (1, None))  # None: this system cannot count
+wait_until(lambda: "1 caller waiting" in board.text())
 one.log.wait_for("sent", line=1, timeout=2)  # the server has counted Alice's echo
 board.refresh()
 print(board.text())

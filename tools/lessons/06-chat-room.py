@@ -232,12 +232,13 @@ sleepy.close()
 # two broadcasts to the same member at the same moment.
 
 # Spot the bug first. This room is what most of us write on the first try. Three members
-# join (`socket.socketpair()` gives the two ends of a connected pair, like the two ends of
-# a call; on Linux and macOS they are local sockets, not TCP, on Windows they are TCP:
-# see the note below), Bob vanishes, and Ada speaks twice:
+# join, each over a real TCP line to a doorbell of our own; Bob vanishes the way
+# `vanish()` did above (his line is reset), and Ada speaks:
 
 # %% tags=["raises-exception"]
+import select
 import socket
+import struct
 
 
 class FirstTryRoom:
@@ -255,13 +256,17 @@ class FirstTryRoom:
 
 first_try = FirstTryRoom()
 far_ends = {}
-for name in ["ada", "bob", "cy"]:
-    ours, theirs = socket.socketpair()
-    first_try.join(name, ours)
-    far_ends[name] = theirs
-far_ends["bob"].close()  # Bob vanishes
+with socket.create_server(("127.0.0.1", 0)) as doorbell:
+    for name in ["ada", "bob", "cy"]:
+        theirs = socket.create_connection(doorbell.getsockname(), timeout=5)
+        ours, _ = doorbell.accept()
+        first_try.join(name, ours)
+        far_ends[name] = theirs
+# Bob vanishes: SO_LINGER with a zero timeout makes close() reset the line.
+far_ends["bob"].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+far_ends["bob"].close()
+select.select([first_try.members["bob"]], [], [], 5)  # wait until the reset has arrived
 first_try.broadcast("ada", "anyone there?")
-first_try.broadcast("ada", "hello?")  # with TCP the failure may come one send late
 
 # %% [markdown]
 # The exception escaped from `broadcast()` at Bob, so Cy, after Bob in the loop, never
@@ -269,9 +274,10 @@ first_try.broadcast("ada", "hello?")  # with TCP the failure may come one send l
 # vanished member, and the person talking pays for it. Rule 2 above is the fix — in
 # `join()` and `leave()` too, which send to everyone just like `broadcast()`.
 #
-# (With TCP, the failure often shows up only on the *next* send: the first `sendall()`
-# after the other side closed usually succeeds, the other side answers it with a reset,
-# and the send after that fails. That is why the room must expect a failure on any send.)
+# (A vanished member is not always reported this fast. Had Bob's program hung up
+# politely instead, the first `sendall()` after it would usually succeed, Bob's side
+# would answer it with a reset, and only the send after that would fail. That is why the
+# room must expect a failure on any send.)
 
 # %%
 for conn in list(first_try.members.values()) + list(far_ends.values()):
