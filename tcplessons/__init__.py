@@ -23,7 +23,7 @@ from . import chat, clients, events, framing, servers, widgets  # noqa: E402
 from .chat import *  # noqa: E402,F401,F403
 from .clients import *  # noqa: E402,F401,F403
 from .events import *  # noqa: E402,F401,F403
-from .exercises import check  # noqa: E402
+from .exercises import check  # noqa: E402,F401
 from .framing import *  # noqa: E402,F401,F403
 from .servers import *  # noqa: E402,F401,F403
 from .widgets import *  # noqa: E402,F401,F403

@@ -43,7 +43,9 @@ def _system_nc() -> Optional[str]:
     if sys.platform == "darwin":
         return "nc"  # Apple's nc shuts down its sending side at end of input by itself
     try:
-        helped = subprocess.run([path, "-h"], capture_output=True, timeout=5, stdin=subprocess.DEVNULL)
+        helped = subprocess.run(
+            [path, "-h"], capture_output=True, timeout=5, stdin=subprocess.DEVNULL
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     usage = (helped.stdout + helped.stderr).decode("utf-8", "replace")

@@ -25,7 +25,9 @@ DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 _READ = getattr(select, "POLLIN", 0) | getattr(select, "POLLPRI", 0)
 _WRITE = getattr(select, "POLLOUT", 0)
-_DONE = getattr(select, "POLLERR", 0) | getattr(select, "POLLHUP", 0) | getattr(select, "POLLNVAL", 0)
+_DONE = (
+    getattr(select, "POLLERR", 0) | getattr(select, "POLLHUP", 0) | getattr(select, "POLLNVAL", 0)
+)
 
 
 def wait_until_ready(
@@ -54,7 +56,9 @@ def wait_until_ready(
         events = poller.poll(ms)
         ready = [by_fd[fd] for fd, mask in events if mask & (_READ | _WRITE | _DONE)]
         return ready or None
-    readable, writable, broken = select.select(readers, writers, list({*readers, *writers}), timeout)
+    readable, writable, broken = select.select(
+        readers, writers, list({*readers, *writers}), timeout
+    )
     ready = [*readable, *writable, *broken]
     return ready or None
 

@@ -25,7 +25,9 @@ def _stop_everything():
 
 def run_nc(address, data: bytes) -> subprocess.CompletedProcess:
     host, port = address
-    return subprocess.run([*COMMAND, host, str(port)], input=data, capture_output=True, timeout=30, cwd=ROOT)
+    return subprocess.run(
+        [*COMMAND, host, str(port)], input=data, capture_output=True, timeout=30, cwd=ROOT
+    )
 
 
 def test_lines_go_out_and_come_back_and_end_of_input_half_closes():

@@ -15,8 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from tcplessons import ChatBot, Switchboard, connect, portable, start_chat_server, start_echo_server, start_server
-from tcplessons import stop_all
+from tcplessons import (
+    ChatBot,
+    Switchboard,
+    connect,
+    portable,
+    start_chat_server,
+    start_echo_server,
+    start_server,
+    stop_all,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 5.0
@@ -34,7 +42,13 @@ def weakest(request):
 
 
 def test_the_switch_reads_the_environment(monkeypatch):
-    for value, mode in [("1", "large"), ("large", "large"), ("small", "small"), ("0", None), ("", None)]:
+    for value, mode in [
+        ("1", "large"),
+        ("large", "large"),
+        ("small", "small"),
+        ("0", None),
+        ("", None),
+    ]:
         monkeypatch.setenv("TCPLESSONS_PORTABLE", value)
         assert portable.mode_from_environment() == mode
 

@@ -251,8 +251,7 @@ class Switchboard(widgets.VBox):
         return self.server.hang_up(number)
 
     def refresh(self) -> None:
-        """Re-read how many callers wait in the backlog (it changes without an event)."""
-        server = self.server
+        """Re-count the callers waiting in the backlog (it changes without an event)."""
 
         def reread(picture: _Picture) -> None:
             picture.waiting = self._count_waiting() if picture.running else None
