@@ -17,6 +17,8 @@ What changes, for every socket (the course's and the notebook's own):
   as on Windows (WinError 10022);
 - there are no backlog readings: ``getsockopt(IPPROTO_TCP, TCP_INFO)`` raises, so
   ``Server.waiting()`` answers None, as on macOS and Windows;
+- ``select.select()`` with no sockets at all (a sleep, on Linux) raises ``OSError``, and
+  ``SO_RCVLOWAT`` cannot be set, as on Windows;
 - send and receive buffer sizes are not what a cell asks for: with
   ``TCPLESSONS_PORTABLE=small`` every ``SO_SNDBUF``/``SO_RCVBUF`` request gets
   :data:`SMALL_BUFFER` bytes, with ``1`` (or ``large``) requests are ignored and the
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import socket
 from typing import Dict, Optional
 
@@ -69,6 +72,8 @@ def install(mode: str = "large") -> None:
         socket.socket.getsockname = _getsockname
         socket.socket.getsockopt = _getsockopt
         socket.socket.setsockopt = _setsockopt
+        _real["select"] = select.select
+        select.select = _select
     _mode = mode
 
 
@@ -76,7 +81,7 @@ def uninstall() -> None:
     """Give every socket its own system's behaviour back."""
     global _mode
     for name, method in _real.items():
-        setattr(socket.socket, name, method)
+        setattr(select if name == "select" else socket.socket, name, method)
     _real.clear()
     _mode = None
 
@@ -119,7 +124,15 @@ def _getsockopt(self: socket.socket, level: int, option: int, *rest):
     return _real["getsockopt"](self, level, option, *rest)
 
 
+def _select(readers, writers, errors, *timeout):
+    if not readers and not writers and not errors:
+        raise OSError(errno.EINVAL, "Invalid argument")  # WinError 10022 on Windows
+    return _real["select"](readers, writers, errors, *timeout)
+
+
 def _setsockopt(self: socket.socket, level: int, option: int, *rest):
+    if level == socket.SOL_SOCKET and option == getattr(socket, "SO_RCVLOWAT", None):
+        raise OSError(errno.ENOPROTOOPT, os.strerror(errno.ENOPROTOOPT))
     if level == socket.SOL_SOCKET and option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
         if _mode == "large":
             return None  # the system's own buffers stay

@@ -6,6 +6,7 @@ run under nbval with the switch on, in a separate process, at the end.
 """
 
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from tcplessons import (
     start_echo_server,
     start_server,
     stop_all,
+    wait_for_bytes,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +90,19 @@ def test_the_other_linux_only_behaviours_are_gone(weakest):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
         after = sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
         assert after == before if weakest == "large" else after < 1 << 20
+
+
+def test_no_sleeping_with_select_and_wait_for_bytes_still_waits(weakest):
+    with pytest.raises(OSError):
+        select.select([], [], [], 0.01)  # invalid on Windows
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        with socket.create_connection(listener.getsockname(), timeout=TIMEOUT) as caller:
+            line, _ = listener.accept()
+            with line:
+                for piece in (b"one", b"two", b"three"):
+                    caller.sendall(piece)
+                assert wait_for_bytes(line, 11, timeout=TIMEOUT) == 11
+                assert line.recv(1024) == b"onetwothree"
 
 
 def test_stop_wakes_handlers_blocked_in_recv_and_sendall(weakest):

@@ -124,7 +124,7 @@ class StreamView(_HTMLBase):
         return "<StreamView>"
 
 
-def wait_for_bytes(sock: socket.socket, nbytes: int, timeout: float = 1.0) -> int:
+def wait_for_bytes(sock: socket.socket, nbytes: int, timeout: float = 5.0) -> int:
     """Wait until at least ``nbytes`` bytes have arrived on ``sock`` (without reading them).
 
     Returns how many bytes are waiting (fewer than ``nbytes`` only if the peer hung up).
