@@ -44,6 +44,11 @@ class TrackedSocket(socket.socket):
     # -- reading -------------------------------------------------------------------------
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        if DONTWAIT and flags & DONTWAIT:  # the handler asked not to wait: plain recv()
+            data = super().recv(bufsize, flags)
+            if not flags & socket.MSG_PEEK:
+                self._note_received(data, len(data))
+            return data
         while True:
             if not self._wait_readable():
                 data = b""  # the server hung up this line: like a hang-up, to the handler
@@ -59,6 +64,11 @@ class TrackedSocket(socket.socket):
         return data
 
     def recv_into(self, buffer, nbytes: int = 0, flags: int = 0) -> int:
+        if DONTWAIT and flags & DONTWAIT:  # the handler asked not to wait
+            n = super().recv_into(buffer, nbytes, flags)
+            if not flags & socket.MSG_PEEK:
+                self._note_received(bytes(memoryview(buffer)[: min(n, 64)]), n)
+            return n
         while True:
             if not self._wait_readable():
                 n = 0
