@@ -204,3 +204,21 @@ def test_lesson_outputs_are_the_same_without_linux_only_behaviours(notebook):
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def test_a_handlers_own_timeout_and_makefile_still_work(weakest):
+    outcome = []
+
+    def patient(conn):
+        with conn.makefile("rb") as lines:  # reads with recv_into()
+            outcome.append(lines.readline())
+        conn.settimeout(0.2)  # nobody sends any more: this recv() must time out
+        try:
+            conn.recv(1)
+        except TimeoutError:
+            outcome.append("timed out")
+
+    with start_server(patient) as server, connect(server.address) as sock:
+        sock.sendall(b"one line\n")
+        server.log.wait_for("closed", line=1, timeout=TIMEOUT)
+    assert outcome == [b"one line\n", "timed out"]
