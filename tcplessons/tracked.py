@@ -14,7 +14,7 @@ from typing import Optional
 from .events import EventLog
 from .waiting import DONTWAIT, wait_until_ready
 
-__all__ = ["TrackedSocket"]
+__all__ = ["StoppableListener", "TrackedSocket"]
 
 
 class TrackedSocket(socket.socket):
@@ -194,3 +194,50 @@ def _send_timed_out() -> OSError:
 
 def _hung_up_error() -> OSError:
     return BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+
+class StoppableListener(socket.socket):
+    """A listening socket whose ``accept()``, blocked in any thread, :meth:`stop` ends.
+
+    On Linux ``shutdown()`` of a listener wakes a blocked ``accept()``; on macOS it
+    raises ``ENOTCONN`` instead, and ``close()`` from another thread wakes nothing on
+    Linux.  This listener waits for a caller *or* its wake-up socket, so ``stop()``
+    makes ``accept()`` raise ``OSError`` at once, on every system.  Make one with
+    :meth:`create`; use it like any listening socket.
+    """
+
+    @classmethod
+    def create(cls, address=("127.0.0.1", 0), backlog: int = 16) -> "StoppableListener":
+        plain = socket.create_server(address, backlog=backlog)
+        listener = cls(plain.family, plain.type, plain.proto, fileno=plain.detach())
+        try:
+            listener._wake_r, listener._wake_w = socket.socketpair()
+        except OSError:
+            socket.socket.close(listener)
+            raise
+        listener._stopped = False
+        return listener
+
+    def accept(self):
+        timeout = self.gettimeout()
+        if not getattr(self, "_stopped", False) and timeout != 0:
+            if wait_until_ready([self, self._wake_r], [], timeout) is None:
+                raise TimeoutError("timed out")
+        if getattr(self, "_stopped", False):
+            raise OSError(errno.EBADF, "the listener was stopped")
+        return super().accept()
+
+    def stop(self) -> None:
+        """Wake every blocked ``accept()`` (it raises ``OSError``) and close the listener."""
+        self._stopped = True
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+        self.close()
+
+    def close(self) -> None:
+        super().close()
+        for wake in (getattr(self, "_wake_r", None), getattr(self, "_wake_w", None)):
+            if wake is not None:
+                wake.close()

@@ -222,3 +222,27 @@ def test_a_handlers_own_timeout_and_makefile_still_work(weakest):
         sock.sendall(b"one line\n")
         server.log.wait_for("closed", line=1, timeout=TIMEOUT)
     assert outcome == [b"one line\n", "timed out"]
+
+
+def test_a_stoppable_listener_wakes_a_blocked_accept(weakest):
+    from tcplessons.tracked import StoppableListener
+
+    listener = StoppableListener.create()
+    caller = socket.create_connection(listener.getsockname(), timeout=TIMEOUT)
+    conn, _ = listener.accept()  # a caller waiting: accept() as usual
+    outcome = []
+
+    def accept_loop():
+        try:
+            listener.accept()
+        except OSError as exc:
+            outcome.append(type(exc).__name__)
+
+    thread = threading.Thread(target=accept_loop, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    listener.stop()
+    thread.join(TIMEOUT)
+    assert outcome == ["OSError"] and time.monotonic() - started < 1.0
+    conn.close()
+    caller.close()
