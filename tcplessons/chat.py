@@ -319,8 +319,10 @@ def _offer(sock: socket.socket, data: bytes) -> int:
 def _limit_sends(conn: socket.socket, send_timeout: Optional[float], send_buffer: Optional[int]) -> None:
     """Make a blocked send give up after ``send_timeout`` s, without a timeout on recv.
 
-    SO_SNDTIMEO is the kernel's own send timeout: the reader thread keeps a plain
-    blocking recv() while sends to a member who never reads fail instead of hanging.
+    The server's TrackedSocket bounds each wait of ``sendall()`` by ``send_timeout``
+    (``BlockingIOError`` once no byte could be sent for that long, on every system);
+    SO_SNDTIMEO, the kernel's own send timeout, bounds a plain blocking ``send()``.  The
+    reader thread keeps a recv() without a timeout either way.
     """
     # Chat lines are small and someone is waiting for each: send them at once instead of
     # letting Nagle's algorithm hold a line back until the previous one is acknowledged.
@@ -437,9 +439,9 @@ def start_chat_server(
 
     ``room`` is any object with ``join(name, conn)``, ``leave(name)`` and
     ``broadcast(sender, text)``: yours from lesson 06, or by default the course's
-    :class:`Room`.  Every member's socket gets a send deadline (SO_SNDTIMEO):
-    a send to a member who never reads gives up after ``send_timeout`` seconds without
-    progress, with an ``OSError`` — in your room too, whose ``sendall()`` then raises
+    :class:`Room`.  Every member's socket gets a send deadline: a send to a member
+    who never reads gives up after ``send_timeout`` seconds without progress, with an
+    ``OSError`` (``BlockingIOError``) — in your room too, whose ``sendall()`` then raises
     and rule 2 drops that member.  ``send_buffer`` sets each member's kernel send buffer
     (bytes); ``max_queue`` is how many bytes may wait in a member's outbox (the course's
     room) before it is dropped; ``backlog`` is the listen queue of callers not yet
