@@ -14,13 +14,14 @@ Exercises: ``check("recv_exactly", recv_exactly)`` runs the checks of one exerci
 Instructors: ``python -m tcplessons grade NOTEBOOK...``.
 """
 
-from . import chat, clients, events, framing, servers, widgets
+from . import chat, clients, events, framing, servers, slow_network, widgets
 from .chat import *  # noqa: F401,F403
 from .clients import *  # noqa: F401,F403
 from .events import *  # noqa: F401,F403
 from .exercises import check
 from .framing import *  # noqa: F401,F403
 from .servers import *  # noqa: F401,F403
+from .slow_network import *  # noqa: F401,F403
 from .widgets import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
@@ -31,6 +32,7 @@ __all__ = sorted(
     + clients.__all__
     + framing.__all__
     + chat.__all__
+    + slow_network.__all__
     + widgets.__all__
     + ["check", "versions"]
 )

@@ -18,8 +18,7 @@ import socket
 
 from IPython.display import display
 
-from tcplessons import Switchboard, check, connect, start_echo_server, stop_all
-from tcplessons.exercises.tools import ShortRecvSocket
+from tcplessons import Switchboard, check, deliver_in_pieces, start_echo_server, stop_all
 
 # %% [markdown]
 # ## One doorbell, one line per caller
@@ -37,7 +36,6 @@ bob = socket.create_connection(doorbell.getsockname(), timeout=5)
 
 line_a, _ = doorbell.accept()  # callers come out of the backlog in the order they rang
 line_b, _ = doorbell.accept()
-print("three different sockets:", len({doorbell.fileno(), line_a.fileno(), line_b.fileno()}) == 3)
 print("line_a is Alice's call:", line_a.getpeername() == alice.getsockname())
 print("line_b is Bob's call:", line_b.getpeername() == bob.getsockname())
 
@@ -105,16 +103,18 @@ print(line_a.recv(1024))
 # itself, that rarely happens — which is exactly why code that assumes "one `recv()` is
 # one message" seems to work until the day it doesn't.
 #
-# To see that day now, `ShortRecvSocket` wraps a real socket so that each `recv()`
-# returns at most 5 bytes, as a slow network might. (The exercise checks use the same
-# trick.) Many tutorials read a message with a single `recv(1024)`:
+# To see that day now, the course has a helper, `deliver_in_pieces(line, at_most=5)`.
+# It hands back a socket for the same call whose `recv()` gives at most 5 bytes at a
+# time, however many have arrived, as a slow network might. From then on we use that
+# socket instead of the old one. (The exercise checks use the same trick on your
+# code.) Many tutorials read a message with a single `recv(1024)`:
 
 # %%
 dan = socket.create_connection(doorbell.getsockname(), timeout=5)
 line_d, _ = doorbell.accept()
-slow_line = ShortRecvSocket.adopt(line_d, limit=5)  # slow_line now owns line_d's connection
+slow_line = deliver_in_pieces(line_d, at_most=5)  # Dan's call, now in pieces of 5 bytes
 dan.sendall(b"Hello, this is one message")
-message = slow_line.recv(1024)  # the tutorial's "one recv() is one message"
+message = slow_line.recv(1024)  # "one recv() is one message", as many tutorials think
 print(message)
 
 # %% [markdown]
@@ -132,8 +132,10 @@ slow_line.close()
 #
 # When there is nothing to read yet, `recv()` waits. When the other side has hung up,
 # `recv()` returns at once with **empty bytes**, `b""` — and keeps returning `b""`
-# every time you ask. That empty result is the *only* way a reader learns the call is
-# over, so every reading loop must check for it.
+# every time you ask. That empty result is the *only* way a reader learns that no more
+# bytes will come, so every reading loop must check for it. (Further down you meet a
+# caller who says "I'm done talking" without hanging up: for the reader that is `b""`
+# too.)
 
 # %%
 alice.close()
@@ -167,14 +169,24 @@ check("recv_exactly", recv_exactly)
 # ## `send()` versus `sendall()`
 #
 # `send(data)` hands bytes to the operating system and returns **how many it took**.
-# That can be fewer than you gave it: the operating system only has so much buffer
-# space for a line. Here a fourth caller, Carol, sends 1 MB to a server that is not
-# reading. We make her socket non-blocking, so `send()` returns at once with whatever
-# fitted instead of waiting.
+# That can be fewer than you gave it. The operating system keeps a **buffer** for each
+# socket, a waiting room for bytes: a *send buffer* for bytes on their way out and a
+# *receive buffer* for bytes that arrived but nobody has read yet. When the reader
+# does not read, its receive buffer fills up, then the sender's send buffer, and then
+# there is no room for more.
 #
-# How much fits depends on the computer: some give a line many megabytes of buffer.
-# So that you see the same thing on every computer, we give both ends of Carol's line
-# small buffers (64 kB) first. Bigger buffers only move the limit; they never remove it.
+# Here a fourth caller, Carol, sends 1 MB to a server that is not reading. Two
+# preparations, so that you see the same thing on every computer:
+#
+# - **Small buffers.** How big the buffers are depends on the computer: some give a
+#   line many megabytes. A **socket option**, set with `setsockopt()`, changes a
+#   socket's settings: `SO_SNDBUF` asks for a send buffer of about the size given,
+#   `SO_RCVBUF` a receive buffer. We ask for 64 kB on both ends of Carol's line.
+#   Bigger buffers only move the limit; they never remove it.
+# - **No waiting.** Normally a `send()` that finds no room *waits* until the reader
+#   makes some (the socket **blocks**). `setblocking(False)` switches that waiting
+#   off: the socket is now **non-blocking**, and `send()` takes whatever fits and
+#   returns at once. (If nothing at all fits, it raises `BlockingIOError` instead.)
 
 # %%
 carol = socket.create_connection(doorbell.getsockname(), timeout=5)
@@ -208,8 +220,9 @@ del big
 #   listening."** The other side's `recv()` returns `b""`, and it can still answer.
 # - `sock.close()` **hangs up the phone**. You cannot send or read any more.
 #
-# Let's watch this on the course's echo server, which sends back every byte it gets
-# until its caller hangs up. The Switchboard shows the server's lines live.
+# Let's watch this on the course's echo server (lesson 01), which sends back every
+# byte it gets until its `recv()` returns `b""`. The Switchboard shows the server's
+# lines live.
 
 # %%
 echo = start_echo_server()
@@ -221,7 +234,7 @@ display(board)
 # (the server writes everything it does in `echo.log`), so the reply is already here.
 
 # %%
-phone = connect(echo.address)
+phone = socket.create_connection(echo.address, timeout=5)
 phone.sendall(b"ping")
 echo.log.wait_for("sent", line=1, timeout=5)
 print(phone.recv(1024))
@@ -241,6 +254,12 @@ print(phone.recv(1024))
 print(board.text())
 
 # %% [markdown]
+# The board shows what the server saw: first **caller done talking** (its `recv()`
+# returned `b""`, yet it could still send), then **closed after the caller finished**
+# (the server hung up its side too). From the server's side, `shutdown(SHUT_WR)` and
+# `close()` look the same — both make its `recv()` return `b""` — but only after
+# `shutdown(SHUT_WR)` can the caller still hear the answer.
+#
 # That is how a client says "that was my whole request, now answer me" — the
 # `recv_all()` exercise below reads exactly such an answer.
 #
@@ -299,13 +318,14 @@ check("recv_all", recv_all)
 # - `accept()` gives every caller a socket of its own; the doorbell stays free.
 # - Sockets carry `bytes`: encode text before sending (`send("...")` is a `TypeError`).
 # - `recv(n)` returns *up to* n bytes; writes are not messages. Loop to get exactly n.
-# - `recv()` returning `b""` means the other side hung up.
+# - `recv()` returning `b""` means the other side hung up, or is done talking: no more
+#   bytes will come.
 # - `send()` may take only part of your data; `sendall()` sends it all.
 # - `shutdown(SHUT_WR)`: done talking, still listening. `close()`: hang up.
 # - Both sides can talk at the same time.
 #
-# **Next: 03 · An echo server, live** — a tutorial's echo server and client, their bugs
-# found and fixed.
+# **Next: 03 · An echo server, live** — the echo server and client of a beginner's
+# article, their bugs found and fixed.
 #
 # Last, we hang up every line and stop the server:
 
