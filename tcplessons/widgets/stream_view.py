@@ -105,7 +105,7 @@ class StreamView(_HTMLBase):
         """Print the timeline (from a cell, in the main thread)."""
         print("\n".join(self.lines()))
 
-    def snapshot(self) -> "StreamSnapshot":
+    def snapshot(self) -> StreamSnapshot:
         """The timeline as it is now, to ``display()``: later writes and reads on this
         view do not change it, so a cell scrolled back to still shows what it did."""
         with self._lock:
