@@ -2,8 +2,10 @@
 # # 01 · The doorbell: a listening socket
 #
 # Every chat app, web site and game server starts the same way: a program on one
-# computer waits for other programs to get in touch. In TCP, the thing that waits is
-# called a **listener**.
+# computer, the **server**, waits for other programs, its **clients**, to get in touch.
+# Most of them talk **TCP** (the Transmission Control Protocol): the set of rules
+# computers follow to hold a reliable conversation over a network, with nothing lost
+# and nothing out of order. In TCP, the thing that waits is called a **listener**.
 #
 # Think of it as a **doorbell**. A doorbell does not talk to anyone. It sits by the door
 # and tells you that somebody would like to come in. Only a server needs one; a client
@@ -236,7 +238,8 @@ print("the doorbell is closed")
 # call returns.
 #
 # The **Switchboard** below shows its doorbell and one row per call (a "line"). It
-# follows the server live: run the next cells and watch it change.
+# follows the server live: run the next cells and watch it change. (`display(board)`
+# shows it below the cell; `print(echo)` shows the server's name and state.)
 
 # %%
 echo = start_echo_server()

@@ -40,7 +40,10 @@ print("line_a is Alice's call:", line_a.getpeername() == alice.getsockname())
 print("line_b is Bob's call:", line_b.getpeername() == bob.getsockname())
 
 # %% [markdown]
-# What Alice says arrives on `line_a` only; what Bob says arrives on `line_b` only.
+# Talking takes two socket methods: `sock.sendall(data)` sends bytes down the line,
+# and `sock.recv(1024)` returns the bytes that have arrived, up to 1024 of them (more
+# about that number below). What Alice says arrives on `line_a` only; what Bob says
+# arrives on `line_b` only.
 
 # %%
 alice.sendall(b"Hi, it's Alice")
@@ -53,14 +56,16 @@ print(line_a.recv(1024))
 #
 # A socket carries **bytes** (values 0–255), never Python `str` text. Text has to be
 # *encoded* into bytes first, and the receiver *decodes* it. Many tutorials show
-# `connection.send("Hi back!")`. Here is what that really does:
+# `connection.send("Hi back!")` (`send()` is `sendall()`'s simpler sibling; the
+# difference comes later in this lesson). Here is what that really does:
 
 # %% tags=["raises-exception"]
 line_a.send("Hi back!")
 
 # %% [markdown]
 # Two fixes: write a bytes literal, `b"Hi back!"`, or encode a string with
-# `.encode()` (UTF-8 by default). Watch the lengths: in UTF-8 one character can take
+# `.encode()`. It uses **UTF-8** unless told otherwise, the usual way to write text
+# of any language as bytes. Watch the lengths: in UTF-8 one character can take
 # several bytes, so "how many characters" and "how many bytes" are different questions.
 # (Decoding each `recv()` on its own is only safe when the whole text has arrived —
 # lessons 03 and 04 show what happens when a character is split between two reads.)
@@ -152,7 +157,8 @@ line_a.close()
 # - Keep calling `sock.recv()` until you have `n` bytes. Never ask for more than you
 #   still need: the bytes after the n-th belong to whoever reads next.
 # - If `recv()` returns `b""` before you have `n` bytes, the caller hung up: raise
-#   `EOFError` (do not return the short data, and do not loop forever).
+#   `EOFError`, Python's exception for "the data ended too early" (do not return the
+#   short data, and do not loop forever).
 # - `recv_exactly(sock, 0)` returns `b""`.
 #
 # The checks feed your function real sockets that deliver 1, 5 or 4096 bytes at a

@@ -25,8 +25,9 @@ from tcplessons import check, connect, start_echo_server, start_server, stop_all
 # ## The article's server
 #
 # Here is the article's echo server, retold in this course's words but with every one
-# of its choices kept. It has two parts: `article_handler` talks to one caller, and
-# `article_server` installs the doorbell and answers callers one after the other.
+# of its choices kept. It has two parts: `article_handler` talks to one caller (a
+# function like that is called a **handler**), and `article_server` installs the
+# doorbell and answers callers one after the other.
 
 # %%
 def article_handler(connection):
@@ -64,7 +65,7 @@ def article_server():
 # menu. And it wants port 6379, which may belong to someone else (lesson 01).
 #
 # The part that matters is `article_handler`, and a handler is just a function: we can
-# hand it a line ourselves, right here in this cell. A caller rings a doorbell of our
+# give it a line ourselves, right here in this cell. A caller rings a doorbell of our
 # own, says hello and then "I'm done talking" (`shutdown(SHUT_WR)`, lesson 02), so the
 # handler's loop has an end:
 

@@ -12,7 +12,7 @@
 # ends. That rule is called **framing**.
 #
 # In this lesson you will watch a stream lose its boundaries, then meet the two rules
-# almost every protocol uses — a delimiter (one message per line) and a length prefix —
+# almost every **protocol** (the rules two programs agree on for talking) uses — a delimiter (one message per line) and a length prefix —
 # and the two traps around them: leftover bytes and characters split across reads.
 # You write a `LineReader`, `send_message` and `recv_message`.
 
@@ -49,8 +49,8 @@ print("connected:", client.getpeername() == server_side.getsockname())
 # A `StreamView` does our `sendall()` and `recv()` calls and notes each one: writes on
 # the left, reads on the right. The client writes three times. We wait until all 13
 # bytes have arrived on the server's side (`wait_for_bytes` waits without reading),
-# then the server reads once. `view.snapshot()` is a picture of the view as it is at
-# the end of the cell.
+# then the server reads once. `display(view.snapshot())` shows a picture of the view
+# as it is at the end of the cell.
 
 # %%
 view = StreamView("client writes", "server reads")
@@ -106,7 +106,8 @@ for piece in [b"hel", b"lo\nwor", b"ld\nsee you", b" later\n"]:
 # %% [markdown]
 # Two details from the real world:
 #
-# - `telnet` and many Windows programs end lines with `"\r\n"`, not `"\n"`. Split on
+# - `telnet` (an older terminal client, like `nc`) and many Windows programs end lines
+#   with `"\r\n"`, not `"\n"`. Split on
 #   `"\n"` and you get lines with a stray `"\r"` at the end — remove it.
 # - When the caller hangs up (`recv()` returns `b""`), the leftover is their last,
 #   unfinished line. Whether to keep it is up to the protocol; in this course we do.
@@ -147,8 +148,8 @@ print(repr(decoder.decode(b"caf\xe9 \xff!")))  # bytes that are not UTF-8 become
 # Notice that the line-splitting code above never touched a socket: bytes went in,
 # lines came out. That is worth keeping. Written that way, the framing rule can be
 # tested by feeding it bytes in *every* possible split — 1 byte at a time, 5 at a time,
-# all at once — in a fraction of a second, without a network, without threads and
-# without waiting. The socket part shrinks to a two-line loop: `recv()`, feed.
+# all at once — in a fraction of a second, without a network, without servers running
+# in the background, and without waiting. The socket part shrinks to a two-line loop: `recv()`, feed.
 #
 # This style is called **sans-IO** ("without input/output"). Your `LineReader` is
 # written that way.
@@ -221,7 +222,8 @@ print("on the wire:", header + payload)
 # byte as the start of the next message.
 #
 # The byte order matters as much. Here is what a reader that expects big-endian makes
-# of a little-endian header for the same 6 bytes:
+# of a little-endian header (least significant byte first, `"<I"`) for the same 6
+# bytes:
 
 # %%
 little = struct.pack("<I", len(payload))
@@ -277,8 +279,9 @@ server_side.settimeout(5)
 # Both must follow the wire format exactly: a `send_message` and a `recv_message` that
 # make the same mistake (say, little-endian) understand each other, but no other
 # program understands them. So the checks try each function on its own against
-# messages built by the rule above. They send in pieces of 1, 5 and 4096 bytes, a megabyte, two messages back to back, and use sockets whose `send()` and
-# `recv()` move only a few bytes at a time. A helper such as `recv_exactly(sock, n)`
+# messages built by the rule above. They send in pieces of 1, 5 and 4096 bytes, a
+# megabyte, two messages back to back, and use sockets whose `send()` and `recv()`
+# move only a few bytes at a time. A helper such as `recv_exactly(sock, n)`
 # from lesson 02 is welcome in the same cell.
 
 # %% tags=["exercise"]

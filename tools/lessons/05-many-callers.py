@@ -7,7 +7,8 @@
 # In this lesson you will:
 #
 # 1. watch a server that answers **one call at a time** keep a second caller waiting,
-# 2. fix it with **a thread per call**, by hand and with the standard library,
+# 2. fix it with **a thread per call** (a *thread* is a second strand of the same
+#    program, running at the same time), by hand and with the standard library,
 # 3. see what goes wrong when threads **share** a variable, and the **lock** that fixes it,
 # 4. write `serve_many(listener, handler)`, the heart of every threaded server.
 #
@@ -166,7 +167,7 @@ with connect(listener.getsockname()) as carol, connect(listener.getsockname()) a
     print(read_line(dave))
     print(read_line(carol))
 
-door.join(timeout=2)
+door.join(timeout=2)  # join(): wait (here at most 2 s) until that thread has finished
 print("door loop finished:", not door.is_alive())
 listener.close()
 
@@ -264,7 +265,7 @@ visits = 0
 
 def visit():
     """One visit: read the counter, then write it back plus one."""
-    global visits
+    global visits  # the counter outside this function, which every thread shares
     seen = visits  # read
     visits = seen + 1  # write
 

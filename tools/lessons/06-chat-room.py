@@ -55,9 +55,10 @@ print(server)
 print("to join from a terminal, run:", server.nc_command())
 
 # %% [markdown]
-# A **chat window** is a real TCP client of that server, shown as a widget: the message
-# list, a box to type in and a Send button. Type something and press Send: the window
-# sends your line down its own phone line to the server.
+# A **chat window** is a real TCP client of that server, shown as a **widget** (a
+# control you can use on the page): the message list, a box to type in and a Send
+# button. Type something and press Send: the window sends your line down its own phone
+# line to the server.
 
 # %%
 window = ChatWindow(server, "you")
