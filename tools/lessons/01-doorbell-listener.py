@@ -38,8 +38,7 @@ from tcplessons import Switchboard, call, check, start_echo_server, stop_all
 # - `SOCK_STREAM`: the conversation is TCP, a reliable **stream** of bytes (lesson 02 is
 #   all about what "stream" means).
 #
-# A brand-new socket has no address yet: nobody could find it. Giving it one is the
-# next step.
+# A brand-new socket has no address yet: nobody could find it.
 
 # %%
 doorbell = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -18,7 +18,7 @@ import socket
 
 from IPython.display import display
 
-from tcplessons import Switchboard, check, deliver_in_pieces, start_echo_server, stop_all
+from tcplessons import Switchboard, check, deliver_in_pieces, start_echo_server, stop_all, wait_for_bytes
 
 # %% [markdown]
 # ## One doorbell, one line per caller
@@ -100,6 +100,9 @@ print(line_a.recv(4))  # only two were left: recv() does not wait for more
 alice.sendall(b"one")
 alice.sendall(b"two")
 alice.sendall(b"three")
+# Wait (without reading) until all 11 bytes have arrived: some systems hold a small
+# write back for a moment while an earlier one is unacknowledged (Nagle's algorithm).
+wait_for_bytes(line_a, 11, timeout=5)
 print(line_a.recv(1024))
 
 # %% [markdown]
@@ -181,29 +184,31 @@ check("recv_exactly", recv_exactly)
 # does not read, its receive buffer fills up, then the sender's send buffer, and then
 # there is no room for more.
 #
-# Here a fourth caller, Carol, sends 1 MB to a server that is not reading. Two
-# preparations, so that you see the same thing on every computer:
+# Here a fourth caller, Carol, sends 1 MB at a time to a server that is not reading.
+# Normally a `send()` that finds no room *waits* until the reader makes some (the
+# socket **blocks**). `setblocking(False)` switches that waiting off: the socket is
+# now **non-blocking**, and `send()` takes whatever fits and returns at once (or, if
+# nothing at all fits, raises `BlockingIOError` instead of waiting).
 #
-# - **Small buffers.** How big the buffers are depends on the computer: some give a
-#   line many megabytes. A **socket option**, set with `setsockopt()`, changes a
-#   socket's settings: `SO_SNDBUF` asks for a send buffer of about the size given,
-#   `SO_RCVBUF` a receive buffer. We ask for 64 kB on both ends of Carol's line.
-#   Bigger buffers only move the limit; they never remove it.
-# - **No waiting.** Normally a `send()` that finds no room *waits* until the reader
-#   makes some (the socket **blocks**). `setblocking(False)` switches that waiting
-#   off: the socket is now **non-blocking**, and `send()` takes whatever fits and
-#   returns at once. (If nothing at all fits, it raises `BlockingIOError` instead.)
+# How big the buffers are depends on the computer: some take a whole megabyte or more
+# at once. So Carol keeps sending until the operating system takes less than she gave
+# it. Bigger buffers only move the limit; they never remove it.
 
 # %%
 carol = socket.create_connection(doorbell.getsockname(), timeout=5)
 line_c, _ = doorbell.accept()  # the server picks up but does not read
-carol.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)  # Carol's outgoing buffer
-line_c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # the server's incoming buffer
 carol.setblocking(False)
 big = bytes(1024 * 1024)
-taken = carol.send(big)
-print("send() took all 1 MB:", taken == len(big))
-print("send() took some of it:", 0 < taken < len(big))
+taken = []  # what each send() took
+try:
+    for _ in range(64):  # at most 64 MB: more than any buffer
+        taken.append(carol.send(big))
+        if taken[-1] < len(big):
+            break
+except BlockingIOError:  # the buffers were full: not one byte fitted
+    taken.append(0)
+print("every send() took all 1 MB:", all(n == len(big) for n in taken))
+print("the last send() took less than it was given:", taken[-1] < len(big))
 
 # %% [markdown]
 # Code that calls `send()` and ignores the number it returns silently loses the rest.
