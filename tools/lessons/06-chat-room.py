@@ -132,8 +132,8 @@ print(window.text(last=3))
 #   `errors="replace"`, so they become `\ufffd` (the replacement character `�`) instead of
 #   crashing the caller's thread with `UnicodeDecodeError`;
 # - **an endless line**: someone sends megabytes with no newline. The server would have to
-#   keep it all while waiting for the end of the line. It keeps at most 64 KiB, then
-#   replies with an error line and hangs up on that caller.
+#   keep it all while waiting for the end of the line. It keeps at most 64 KiB
+#   (64 × 1024 bytes), then replies with an error line and hangs up on that caller.
 
 # %%
 with connect(server.address) as sock, sock.makefile("rb") as replies:
@@ -157,11 +157,11 @@ window.wait_for("* mallory left")
 # server hears nothing, and finds out only minutes later, when a send to that member
 # times out.
 #
-# A hang-up comes in two kinds. The polite one (`close()`, lesson 02) sends a
-# "finished" packet, called **FIN** in TCP: the other side's `recv()` returns `b""`
-# once it has read everything before it. The abrupt one sends a **reset**, **RST**:
-# "this call is over, forget it". Whatever was still on its way is thrown away, and
-# the other side's next `recv()` or `send()` raises `ConnectionResetError`.
+# A hang-up comes in two kinds. The polite one (`close()` or `shutdown()`, lesson 02)
+# sends a "finished" packet, called **FIN** in TCP: the other side's `recv()` returns
+# `b""` once it has read everything before it. The abrupt one sends a **reset**,
+# **RST**: "this call is over, forget it". Whatever was still on its way is thrown
+# away, and the other side's next `recv()` or `send()` raises `ConnectionResetError`.
 #
 # Here we show the abrupt case, which a notebook can show at once: Bob's line is
 # **reset**. The server's thread reading Bob's line gets `ConnectionResetError`; the
