@@ -280,12 +280,17 @@ print(board.text())
 # backlog: their connection is complete (the operating system answered), but the
 # program has not called `accept()` for them yet.
 #
-# Let's ring a one-at-a-time server three times.
+# Here is a one-at-a-time server, with a board of its own:
 
 # %%
 busy = start_echo_server("busy", one_at_a_time=True)
 busy_board = Switchboard(busy)
 display(busy_board)
+
+# %% [markdown]
+# We ring it three times, and print how the board looks at that moment:
+
+# %%
 for _ in range(3):
     busy_board.ring()
 busy.log.wait_for("connected", line=1, timeout=5)

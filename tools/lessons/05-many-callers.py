@@ -185,14 +185,18 @@ listener.close()
 # - `daemon=True` means "don't keep Python running just for this thread".
 #
 # `start_server(handler)` without `one_at_a_time` does exactly this, forever, and also
-# records everything in its log. Ring its doorbell three times; each caller gets a line
-# at once:
+# records everything in its log. Here it is, with a board of its own:
 
 # %%
 many = start_server(echo_lines, "thread per call")
 board2 = Switchboard(many)
 display(board2)
 
+# %% [markdown]
+# Ring its doorbell three times; each caller gets a line at once. The text below is
+# the board at that moment:
+
+# %%
 callers = [board2.ring() for _ in range(3)]
 for number, caller in enumerate(callers, start=1):
     caller.sendall(b"caller %d\n" % number)
