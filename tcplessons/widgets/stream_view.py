@@ -41,6 +41,20 @@ def _show(data: bytes, limit: int = 24) -> str:
     return text + "…" if len(data) > limit else text
 
 
+class StreamSnapshot:
+    """A frozen picture of a :class:`StreamView`: a table in JupyterLab, the printed
+    timeline as plain text (which is what a notebook test compares)."""
+
+    def __init__(self, text: str, table: str):
+        self._text, self._table = text, table
+
+    def _repr_html_(self) -> str:
+        return self._table
+
+    def __repr__(self) -> str:
+        return self._text
+
+
 class StreamView(_HTMLBase):
     """Writes on the left, reads on the right, one row per call, in the order they happened.
 
@@ -134,20 +148,6 @@ class StreamView(_HTMLBase):
 
     def __repr__(self) -> str:  # constant: notebook output must not change run to run
         return "<StreamView>"
-
-
-class StreamSnapshot:
-    """A frozen picture of a :class:`StreamView`: a table in JupyterLab, the printed
-    timeline as plain text (which is what a notebook test compares)."""
-
-    def __init__(self, text: str, table: str):
-        self._text, self._table = text, table
-
-    def _repr_html_(self) -> str:
-        return self._table
-
-    def __repr__(self) -> str:
-        return self._text
 
 
 def wait_for_bytes(sock: socket.socket, nbytes: int, timeout: float = 1.0) -> int:
