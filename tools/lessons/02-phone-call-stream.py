@@ -177,22 +177,24 @@ check("recv_exactly", recv_exactly)
 # %% [markdown]
 # ## `send()` versus `sendall()`
 #
-# `send(data)` hands bytes to the operating system and returns **how many it took**.
-# That can be fewer than you gave it. The operating system keeps a **buffer** for each
+# First, two words this section needs. The operating system keeps a **buffer** for each
 # socket, a waiting room for bytes: a *send buffer* for bytes on their way out and a
-# *receive buffer* for bytes that arrived but nobody has read yet. When the reader
-# does not read, its receive buffer fills up, then the sender's send buffer, and then
-# there is no room for more.
+# *receive buffer* for bytes that arrived but nobody has read yet. When the reader does
+# not read, its receive buffer fills up, then the sender's send buffer. Normally a
+# `send()` that finds no room *waits* until the reader makes some: the socket
+# **blocks**. A socket switched to **non-blocking** mode, with `setblocking(False)`,
+# never waits: it does what it can at once, and raises `BlockingIOError` if it can do
+# nothing at all.
 #
-# Here a fourth caller, Carol, sends 1 MB at a time to a server that is not reading.
-# Normally a `send()` that finds no room *waits* until the reader makes some (the
-# socket **blocks**). `setblocking(False)` switches that waiting off: the socket is
-# now **non-blocking**, and `send()` takes whatever fits and returns at once (or, if
-# nothing at all fits, raises `BlockingIOError` instead of waiting).
+# `send(data)` hands bytes to the operating system and returns **how many it took**.
+# That can be fewer than you gave it: the operating system only has so much buffer
+# space for a line. Here a fourth caller, Carol, sends 1 MB at a time to a server that
+# is not reading. We make her socket non-blocking, so `send()` returns at once with
+# whatever fitted instead of waiting (and raises `BlockingIOError` if nothing fits).
 #
-# How big the buffers are depends on the computer: some take a whole megabyte or more
-# at once. So Carol keeps sending until the operating system takes less than she gave
-# it. Bigger buffers only move the limit; they never remove it.
+# How much fits depends on the computer: some take a whole megabyte or more at once.
+# So Carol keeps sending until the operating system takes less than she gave it.
+# Bigger buffers only move the limit; they never remove it.
 
 # %%
 carol = socket.create_connection(doorbell.getsockname(), timeout=5)
