@@ -19,13 +19,14 @@ from . import portable
 # TCPLESSONS_PORTABLE=1 switches the Linux-only socket behaviours off (see portable.py).
 portable.install_from_environment()
 
-from . import chat, clients, events, framing, servers, widgets  # noqa: E402
+from . import chat, clients, events, framing, servers, slow_network, widgets  # noqa: E402
 from .chat import *  # noqa: E402,F401,F403
 from .clients import *  # noqa: E402,F401,F403
 from .events import *  # noqa: E402,F401,F403
 from .exercises import check  # noqa: E402,F401
 from .framing import *  # noqa: E402,F401,F403
 from .servers import *  # noqa: E402,F401,F403
+from .slow_network import *  # noqa: E402,F401,F403
 from .widgets import *  # noqa: E402,F401,F403
 
 __version__ = "0.1.0"
@@ -36,6 +37,7 @@ __all__ = sorted(
     + clients.__all__
     + framing.__all__
     + chat.__all__
+    + slow_network.__all__
     + widgets.__all__
     + ["check", "versions"]
 )

@@ -324,7 +324,7 @@ def check_switchboard(notebook: NotebookPage, stem: str):
 
     # The caller hangs up: the board says so.
     notebook.run_new_cell(HANG_UP_CELL)
-    wait_for_row(board, "line 2: caller hung up")
+    wait_for_row(board, "line 2: closed after the caller finished")
 
     # "Hang up" on line 1 ends that call from the server's side.
     row = board.locator(".tcplessons-line", has_text="line 1: open").first
@@ -338,7 +338,7 @@ def check_switchboard(notebook: NotebookPage, stem: str):
     # The kernel agrees with what the page shows; stopping the server shows too.
     last = notebook.run_new_cell(BOARD_TEXT_CELL)
     text = notebook.outputs_text(last)
-    assert "line 1: closed" in text and "line 2: caller hung up, 5 bytes in, 5 bytes out" in text, text
+    assert "line 1: closed" in text and "line 2: closed after the caller finished, 5 bytes in, 5 bytes out" in text, text
     wait_until("the board to say stopped", lambda: "stopped" in board.text_content(), 10)
     assert not page.js_errors, page.js_errors
     return [path]

@@ -182,6 +182,17 @@ def test_stream_view_shows_writes_and_reads_side_by_side():
     assert len(view.lines()) == 2
 
 
+def test_a_stream_view_snapshot_keeps_the_picture_of_its_moment():
+    view = StreamView("client writes", "server reads")
+    with loopback_pair() as (client, server):
+        view.write(client, b"one ")
+        before = view.snapshot()
+        view.write(client, b"two ")
+    assert repr(before) == "\n".join(view.lines()[:3])  # the text a notebook test compares
+    assert "one " in before._repr_html_() and "two " not in before._repr_html_()
+    assert "two " in repr(view.snapshot())
+
+
 def test_wait_for_bytes_waits_for_all_of_them_without_reading():
     with loopback_pair() as (client, server):
         client.sendall(b"abc")

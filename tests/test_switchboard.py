@@ -75,7 +75,7 @@ def test_a_call_in_both_directions_then_the_caller_hangs_up(servers):
         sock.sendall(b"!")
         assert sock.recv(1) == b"!"
     server.log.wait_for("closed", line=1, timeout=WAIT)
-    assert lines_of(board)[1:] == ["line 1: caller hung up, 6 bytes in, 6 bytes out"]
+    assert lines_of(board)[1:] == ["line 1: closed after the caller finished, 6 bytes in, 6 bytes out"]
     board.close()
 
 
@@ -97,7 +97,7 @@ def test_one_byte_is_singular(servers):
     board = Switchboard(server)
     assert echo_call(server.address, b"x") == b"x"
     server.log.wait_for("closed", line=1, timeout=WAIT)
-    assert lines_of(board)[1] == "line 1: caller hung up, 1 byte in, 1 byte out"
+    assert lines_of(board)[1] == "line 1: closed after the caller finished, 1 byte in, 1 byte out"
 
 
 def test_a_board_replays_what_happened_before_it_was_built(servers):
@@ -105,7 +105,7 @@ def test_a_board_replays_what_happened_before_it_was_built(servers):
     echo_call(server.address, b"abc")
     server.log.wait_for("closed", line=1, timeout=WAIT)
     board = Switchboard(server)
-    assert lines_of(board)[1:] == ["line 1: caller hung up, 3 bytes in, 3 bytes out"]
+    assert lines_of(board)[1:] == ["line 1: closed after the caller finished, 3 bytes in, 3 bytes out"]
 
 
 def test_ring_dials_and_the_line_is_open_when_it_returns(servers):
@@ -208,7 +208,7 @@ def test_a_board_on_a_stopped_server(servers):
     board = Switchboard(server)
     assert lines_of(board) == [
         f"Doorbell {server.name!r} on 127.0.0.1: stopped",
-        "line 1: caller hung up, 3 bytes in, 3 bytes out",
+        "line 1: closed after the caller finished, 3 bytes in, 3 bytes out",
     ]
     assert board.ring_button.disabled
     with pytest.raises(ConnectionRefusedError):
@@ -240,7 +240,7 @@ def test_callers_waiting_in_the_backlog_of_a_one_at_a_time_server(servers):
     assert lines_of(board) == [
         f"Doorbell {server.name!r} on 127.0.0.1: listening, 0 callers waiting",
         "line 1: closed, 0 bytes in, 0 bytes out",
-        "line 2: caller hung up, 0 bytes in, 0 bytes out",
+        "line 2: closed after the caller finished, 0 bytes in, 0 bytes out",
         "line 3: open, 0 bytes in, 0 bytes out",
     ]
     board.close()
@@ -272,7 +272,7 @@ def test_many_concurrent_callers_counts_exact_and_rows_bounded(servers):
     assert lines_of(board) == [
         f"Doorbell {server.name!r} on 127.0.0.1: listening, 0 callers waiting",
         "… 5 earlier lines not shown",
-    ] + [f"line {n}: caller hung up, 50000 bytes in, 50000 bytes out" for n in range(6, callers + 1)]
+    ] + [f"line {n}: closed after the caller finished, 50000 bytes in, 50000 bytes out" for n in range(6, callers + 1)]
     assert len(board.lines_box.children) == shown
     assert board.more.value == "… 5 earlier lines not shown"
     # Every line is counted, shown or not.
@@ -359,7 +359,7 @@ def test_a_flood_of_tiny_reads_is_counted_exactly_and_reaches_the_widgets(server
             timer.join(WAIT)
         assert "line 1: open, 3000 bytes in, 0 bytes out" in board._row_texts[0].value
     server.log.wait_for("closed", line=1, timeout=WAIT)
-    assert "line 1: caller hung up, 3000 bytes in, 0 bytes out" in board._row_texts[0].value
+    assert "line 1: closed after the caller finished, 3000 bytes in, 0 bytes out" in board._row_texts[0].value
 
 
 def test_stopping_in_the_middle_of_a_flood_leaves_no_board_thread(servers):

@@ -8,7 +8,8 @@ makes that visible: do the writes and reads through it, then look::
     view.write(client, b"two ")
     wait_for_bytes(server, 8)             # both writes have arrived
     view.read(server, 1024)               # one read: b'one two '
-    view.show()                           # print the timeline (or display(view))
+    view.show()                           # print the timeline
+    display(view.snapshot())              # or show it as a table that stays as it is now
 
 The view is an ``ipywidgets.HTML`` whose text is rebuilt on every write or read (through
 one locked path, so a server thread may record too), and :meth:`lines` / :meth:`show`
@@ -40,6 +41,20 @@ COLUMN = 36
 def _show(data: bytes, limit: int = 24) -> str:
     text = repr(bytes(data[:limit]))
     return text + "…" if len(data) > limit else text
+
+
+class StreamSnapshot:
+    """A frozen picture of a :class:`StreamView`: a table in JupyterLab, the printed
+    timeline as plain text (which is what a notebook test compares)."""
+
+    def __init__(self, text: str, table: str):
+        self._text, self._table = text, table
+
+    def _repr_html_(self) -> str:
+        return self._table
+
+    def __repr__(self) -> str:
+        return self._text
 
 
 class StreamView(_HTMLBase):
@@ -93,6 +108,9 @@ class StreamView(_HTMLBase):
         """The timeline as text: one row per write or read, left and right columns."""
         with self._lock:
             rows = list(self._rows)
+        return self._lines(rows)
+
+    def _lines(self, rows: List[Tuple[int, str]]) -> List[str]:
         left, right = self._titles
         out = [f"{left:<{COLUMN}}| {right}", f"{'-' * COLUMN}+{'-' * (len(right) + 1)}"]
         for column, text in rows:
@@ -103,16 +121,26 @@ class StreamView(_HTMLBase):
         """Print the timeline (from a cell, in the main thread)."""
         print("\n".join(self.lines()))
 
+    def snapshot(self) -> StreamSnapshot:
+        """The timeline as it is now, to ``display()``: later writes and reads on this
+        view do not change it, so a cell scrolled back to still shows what it did."""
+        with self._lock:
+            rows = list(self._rows)
+        return StreamSnapshot("\n".join(self._lines(rows)), self._table(rows))
+
     def _render(self) -> None:
         if _HTMLBase is object:
             return
+        self.value = self._table(self._rows)
+
+    def _table(self, rows: List[Tuple[int, str]]) -> str:
         left, right = self._titles
         cells = []
-        for column, text in self._rows:
+        for column, text in rows:
             cell = f"<td style='font-family:monospace;text-align:left'>{html.escape(text)}</td>"
             empty = "<td></td>"
             cells.append(f"<tr>{cell}{empty}</tr>" if column == 0 else f"<tr>{empty}{cell}</tr>")
-        self.value = (
+        return (
             "<table class='tcplessons-stream'>"
             f"<tr><th style='text-align:left'>{html.escape(left)}</th>"
             f"<th style='text-align:left'>{html.escape(right)}</th></tr>"

@@ -51,7 +51,8 @@ CALL_TIMEOUT = 5.0
 # Colours of a line's state in the HTML view (the text view has none).
 _COLOURS = {
     "open": "#1a7f37",
-    "caller hung up": "#9a6700",
+    "caller done talking": "#9a6700",
+    "closed after the caller finished": "#57606a",
     "closed": "#57606a",
 }
 
@@ -65,7 +66,10 @@ class _Line:
     """What the board knows about one line (one accepted connection)."""
 
     number: int
-    state: str = "open"  # "open", "caller hung up" or "closed"
+    # "open"; "caller done talking" (recv() gave b"": the caller shut down its sending
+    # side or hung up, the server cannot tell which); "closed after the caller finished";
+    # or "closed" (the server ended the call first).
+    state: str = "open"
     bytes_in: int = 0
     bytes_out: int = 0
     error: Optional[str] = None  # the exception's type name, if the handler failed
@@ -121,13 +125,14 @@ class _Picture:
             # server shut down itself (a Hang up click, or stop()).
             line = self.line(event.line)
             if line.state == "open":
-                line.state = "caller hung up"
+                line.state = "caller done talking"
         elif kind == "error":
             self.line(event.line).error = type(event.error).__name__
         elif kind == "closed":
             line = self.line(event.line)
-            if line.state == "open":  # "caller hung up" stays: it says who ended the call
-                line.state = "closed"
+            # Say who finished first: a half-close is not the server hanging up.
+            done = line.state == "caller done talking"
+            line.state = "closed after the caller finished" if done else "closed"
 
     def shown(self) -> List[_Line]:
         """The newest lines, oldest first (the server numbers lines 1, 2, 3…)."""
@@ -245,7 +250,7 @@ class Switchboard(widgets.VBox):
         """Hang up line ``number`` from the server's side; False if it is not open."""
         with self._lock:
             line = self._picture.lines.get(number)
-            if line is not None and line.state == "closed":
+            if line is not None and line.state.startswith("closed"):
                 return False  # the server already closed it (its bookkeeping may lag)
 
         return self.server.hang_up(number)

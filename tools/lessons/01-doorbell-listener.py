@@ -2,8 +2,10 @@
 # # 01 · The doorbell: a listening socket
 #
 # Every chat app, web site and game server starts the same way: a program on one
-# computer waits for other programs to get in touch. In TCP, the thing that waits is
-# called a **listener**.
+# computer, the **server**, waits for other programs, its **clients**, to get in touch.
+# Most of them talk **TCP** (the Transmission Control Protocol): the set of rules
+# computers follow to hold a reliable conversation over a network, with nothing lost
+# and nothing out of order. In TCP, the thing that waits is called a **listener**.
 #
 # Think of it as a **doorbell**. A doorbell does not talk to anyone. It sits by the door
 # and tells you that somebody would like to come in. Only a server needs one; a client
@@ -32,7 +34,7 @@ from tcplessons import Switchboard, call, check, start_echo_server, stop_all
 # A **socket** is the operating system's object for one end of a network conversation.
 # Python's `socket` module hands it to you. Two choices go in:
 #
-# - `AF_INET`: addresses are IPv4 addresses such as `127.0.0.1`;
+# - `AF_INET`: addresses are IPv4 addresses, four numbers such as `127.0.0.1`;
 # - `SOCK_STREAM`: the conversation is TCP, a reliable **stream** of bytes (lesson 02 is
 #   all about what "stream" means).
 #
@@ -50,7 +52,8 @@ print(doorbell.family.name, doorbell.type.name)
 #
 # We bind to host `127.0.0.1`, called **loopback**: it means "this computer, talking
 # to itself". And we ask for port **0**, which means "operating system, please pick a
-# free port for me". Afterwards the socket tells us which one it got.
+# free port for me". Afterwards we ask the socket for its own address with
+# `getsockname()`, to learn which port it got.
 
 # %%
 doorbell.bind(("127.0.0.1", 0))
@@ -85,22 +88,43 @@ print("listening on", doorbell.getsockname())
 # %% [markdown]
 # ## Step 4: somebody rings
 #
-# Now a client can connect. Here is the surprising part: the operating system
-# completes the connection (TCP's "handshake") **by itself**, as soon as the caller
-# rings. Our program has not answered anything yet, and still the caller's
-# `create_connection()` succeeds — the call is waiting in the backlog.
+# A client rings with its socket's `connect(address)` method. Before anyone can talk,
+# the two computers' operating systems exchange three short packets, TCP's
+# **handshake** (a *packet* is one small parcel of data sent over the network):
+#
+# | | the caller's side | | the doorbell's side |
+# |---|---|---|---|
+# | 1 | **SYN** ("synchronise"): "hello, may we talk?" | → | |
+# | 2 | | ← | **SYN-ACK**: "I heard you (ACK, *acknowledged*), and hello to you too (SYN)" |
+# | 3 | **ACK**: "I heard you too" | → | |
+#
+# `connect()` sends packet 1 and returns when packet 2 has arrived (its operating
+# system sends packet 3 by itself). Here is the surprising part: on the doorbell's
+# side, the **operating system** answers with packet 2 by itself, as soon as the
+# caller rings. Our program has not answered anything yet, and still the caller's
+# `connect()` succeeds. The finished call waits in the **backlog**, the line of
+# callers from step 3.
+#
+# (`settimeout(5)` makes every later call on this socket give up after 5 seconds
+# instead of waiting forever, should something go wrong.)
 
 # %%
-caller = socket.create_connection(doorbell.getsockname(), timeout=5)
-print("the caller is connected to", caller.getpeername())
+caller = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+caller.settimeout(5)
+caller.connect(doorbell.getsockname())
+print("the caller is connected to", caller.getpeername())  # the address of the other end
+
+# %% [markdown]
+# From now on we dial with `socket.create_connection(address, timeout=5)`: it does
+# those three lines in one call (a new socket, its timeout, then `connect()`).
 
 # %% [markdown]
 # ## Step 5: `accept()` — open the door
 #
-# `accept()` takes the first caller out of the line and hands back **a brand-new
-# socket** for talking to that one caller, plus the caller's address. The doorbell
-# itself stays on the door, ready for the next visitor. (If nobody were waiting,
-# `accept()` would wait; the timeout stops it from waiting forever.)
+# `accept()` takes the first finished call out of the backlog and hands back **a
+# brand-new socket** for talking to that one caller, plus the caller's address. The
+# doorbell itself stays on the door, ready for the next visitor. (If nobody were
+# waiting, `accept()` would wait; the timeout stops it from waiting forever.)
 
 # %%
 doorbell.settimeout(5)
@@ -121,7 +145,8 @@ caller.close()
 # ## Nobody home: `ConnectionRefusedError`
 #
 # What if you ring a door with no working doorbell? The operating system on the other
-# side answers "nobody is listening here", and `connect()` raises
+# side answers the caller's first handshake packet with a refusal, "nobody is
+# listening here", and the `connect()` inside `create_connection()` raises
 # `ConnectionRefusedError`. You see this when the server is not running yet, has
 # crashed, or when you typed the wrong port.
 #
@@ -160,83 +185,33 @@ again.bind(doorbell.getsockname())
 
 # %%
 again.close()
-old_address = doorbell.getsockname()
 doorbell.close()
 print("the doorbell is closed")
 
 # %% [markdown]
-# ## "Address already in use", reason 2: TIME_WAIT
+# ## "Address already in use", reason 2: a server on that port just stopped
 #
-# There is a second, different cause with the same message. When a TCP connection
-# ends, the side that hung up first keeps a small record of it for a while (the
-# **TIME_WAIT** state): 60 seconds on Linux, up to 4 minutes on some other systems. It
-# is there so that a late, delayed packet of the old call cannot be mistaken for part
-# of a new one.
+# One more case gives the same message, and it puzzles everybody once: you stop a
+# server that used a **fixed** port, start it again at once, and `bind()` says "Address
+# already in use" although nothing listens there any more. For a minute or so after
+# its calls end, the operating system keeps a short record of them on that port
+# (lesson 09 explains why), and by default a new listener may not bind while it does.
 #
-# That record still uses the port. So right after a server stops, a new listener on
-# the *same* fixed port may fail even though nobody is listening any more. Let's make
-# exactly that happen: a short call in which the server hangs up first, then the
-# listener closes.
-
-# %%
-server = socket.socket()
-# Like every well-behaved server, this one sets SO_REUSEADDR (more on it below). On
-# Linux, a new listener may reuse the port only if the old one had set it too.
-server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", 0))
-server.listen()
-address = server.getsockname()
-client = socket.create_connection(address, timeout=5)
-server.settimeout(5)
-conversation, _ = server.accept()
-conversation.close()  # the server hangs up first: its side keeps the TIME_WAIT record
-client.close()
-server.close()  # no listener left on this port
-print("nobody listens on the port any more")
-
-# %%
-fresh = socket.socket()
-
-# %% tags=["raises-exception"]
-fresh.bind(address)
-
-# %% [markdown]
-# The socket option **`SO_REUSEADDR`** says "I know about TIME_WAIT records, let me
-# bind anyway". Set it *before* `bind()`. It only helps if the old listener set it
-# too, as our `server` above did: the lines `accept()` hands out inherit the option,
-# and it is such a line that keeps the TIME_WAIT record. So servers should always set
-# it; `socket.create_server()` does it for you.
-
-# %%
-fresh.close()
-fresh = socket.socket()
-fresh.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-fresh.bind(address)
-fresh.listen()
-print("listening again on the same port, thanks to SO_REUSEADDR")
-
-# %% [markdown]
-# But `SO_REUSEADDR` does **not** let two listeners share a port. With `fresh` still
-# listening, reason 1 is back, option or not (on Linux and macOS; on Windows the option
-# means something else and *does* let a second socket take a port in use, which is why
-# `create_server()` does not set it there):
-
-# %%
-third = socket.socket()  # (no SO_REUSEADDR here: on Windows it would take the port)
-
-# %% tags=["raises-exception"]
-third.bind(address)
-
-# %%
-third.close()
-fresh.close()
-
-# %% [markdown]
+# The one thing to know: a server sets the socket option `SO_REUSEADDR` **before**
+# `bind()`,
+#
+# ```python
+# listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+# ```
+#
+# and then it can bind again at once after a restart. `socket.create_server(address)`,
+# the one-call shortcut for `socket()`, `bind()` and `listen()` that the next lessons
+# use, sets it for you (on Linux and macOS; Windows does not need it). It does **not**
+# let two listeners share a port: reason 1 still fails.
+#
 # So when you see "Address already in use", ask: *is something still listening there*
-# (close it), or *did a server just stop* (TIME_WAIT: `SO_REUSEADDR` helps, when both
-# the old and the new listener set it)? With port 0 neither comes up. The course's own
-# servers use `socket.create_server()`, which sets `SO_REUSEADDR` for you on Linux and
-# macOS.
+# (close it), or *did a server on that fixed port just stop* (use `SO_REUSEADDR`, or
+# `create_server()`)? With port 0, as everywhere in this course, neither comes up.
 
 # %% [markdown]
 # ## 127.0.0.1 or 0.0.0.0?
@@ -245,11 +220,13 @@ fresh.close()
 #
 # - `127.0.0.1` (loopback): only programs on this same computer.
 # - `0.0.0.0` (also written `""`): every network card — anyone on your Wi-Fi, your
-#   university's network, or the internet, if nothing blocks them.
+#   university's network, or the internet, if nothing blocks them. `0.0.0.0` means
+#   "any of my addresses". (You may also meet it as the address of a socket that is
+#   not bound yet: "any", because nothing has been chosen.)
 #
 # A practice server has bugs by design, so it should only listen on loopback. Every
-# server in this course does; binding all interfaces is something you opt into on
-# purpose, once your server is ready for strangers.
+# server in this course does; binding `0.0.0.0` is something you opt into on purpose,
+# once your server is ready for strangers.
 
 # %% [markdown]
 # ## A live switchboard
@@ -260,18 +237,19 @@ fresh.close()
 # call returns.
 #
 # The **Switchboard** below shows its doorbell and one row per call (a "line"). It
-# follows the server live: run the next cells and watch it change.
+# follows the server live: run the next cells and watch it change. (`display(board)`
+# shows it below the cell; `print(echo)` shows the server's name and state.)
 
 # %%
 echo = start_echo_server()
 print(echo)
-print("try it from a terminal:", echo.nc_command())
 board = Switchboard(echo)
 display(board)
 
 # %% [markdown]
 # A cell can ring too. `call(address, data)` is a whole short phone call: dial, say
-# `data`, hang up our side, and return everything the server said before it hung up.
+# `data`, tell the server we are done talking, and return everything the server says
+# before it hangs up.
 # The server writes down everything it does in `echo.log`; we wait until it has
 # closed the line, then print the board as text.
 
@@ -297,17 +275,22 @@ print(board.text())
 # %% [markdown]
 # ## The backlog: callers waiting in line
 #
-# The echo server answers every caller at once, in a thread of its own. What if a
+# The echo server talks to every caller at once (lesson 05 shows how). What if a
 # server can only talk to **one caller at a time**? Everyone else waits in the
 # backlog: their connection is complete (the operating system answered), but the
 # program has not called `accept()` for them yet.
 #
-# Let's ring a one-at-a-time server three times.
+# Here is a one-at-a-time server, with a board of its own:
 
 # %%
 busy = start_echo_server("busy", one_at_a_time=True)
 busy_board = Switchboard(busy)
 display(busy_board)
+
+# %% [markdown]
+# We ring it three times, and print how the board looks at that moment:
+
+# %%
 for _ in range(3):
     busy_board.ring()
 busy.log.wait_for("connected", line=1, timeout=5)
@@ -327,7 +310,7 @@ print(busy_board.text())
 # %% [markdown]
 # A caller in the backlog cannot tell that nobody is listening to them yet: their
 # `connect()` succeeded. That is why a one-at-a-time server feels "stuck" to everyone
-# but the first caller. Lesson 05 fixes it with a thread per caller.
+# but the first caller. Lesson 05 fixes it.
 
 # %% [markdown]
 # ## Exercise: `open_doorbell()`
@@ -356,10 +339,13 @@ check("open_doorbell", open_doorbell)
 #   each caller.
 # - The operating system completes a caller's connection before you `accept()` it;
 #   callers wait in the backlog.
+# - `connect()` waits for TCP's handshake (SYN, SYN-ACK, ACK), which the operating
+#   system on the listening side answers by itself.
 # - `ConnectionRefusedError`: nobody listens on that port.
 # - Port 0 lets the operating system choose a free port; fixed ports collide.
-# - "Address already in use" has two causes: a listener still open (close it), or
-#   TIME_WAIT after a server stopped (`SO_REUSEADDR`, set by every server).
+# - "Address already in use": a listener is still open there (close it), or a server
+#   on that fixed port just stopped (set `SO_REUSEADDR` before `bind()`, as
+#   `create_server()` does).
 # - Practice servers listen on `127.0.0.1` only.
 #
 # **Next: 02 · The phone call** — what you can do with the socket `accept()` gives you.

@@ -18,8 +18,7 @@ import socket
 
 from IPython.display import display
 
-from tcplessons import Switchboard, check, connect, start_echo_server, stop_all, wait_for_bytes
-from tcplessons.exercises.tools import ShortRecvSocket
+from tcplessons import Switchboard, check, deliver_in_pieces, start_echo_server, stop_all, wait_for_bytes
 
 # %% [markdown]
 # ## One doorbell, one line per caller
@@ -37,12 +36,14 @@ bob = socket.create_connection(doorbell.getsockname(), timeout=5)
 
 line_a, _ = doorbell.accept()  # callers come out of the backlog in the order they rang
 line_b, _ = doorbell.accept()
-print("three different sockets:", len({doorbell.fileno(), line_a.fileno(), line_b.fileno()}) == 3)
 print("line_a is Alice's call:", line_a.getpeername() == alice.getsockname())
 print("line_b is Bob's call:", line_b.getpeername() == bob.getsockname())
 
 # %% [markdown]
-# What Alice says arrives on `line_a` only; what Bob says arrives on `line_b` only.
+# Talking takes two socket methods: `sock.sendall(data)` sends bytes down the line,
+# and `sock.recv(1024)` returns the bytes that have arrived, up to 1024 of them (more
+# about that number below). What Alice says arrives on `line_a` only; what Bob says
+# arrives on `line_b` only.
 
 # %%
 alice.sendall(b"Hi, it's Alice")
@@ -55,14 +56,16 @@ print(line_a.recv(1024))
 #
 # A socket carries **bytes** (values 0–255), never Python `str` text. Text has to be
 # *encoded* into bytes first, and the receiver *decodes* it. Many tutorials show
-# `connection.send("Hi back!")`. Here is what that really does:
+# `connection.send("Hi back!")` (`send()` is `sendall()`'s simpler sibling; the
+# difference comes later in this lesson). Here is what that really does:
 
 # %% tags=["raises-exception"]
 line_a.send("Hi back!")
 
 # %% [markdown]
 # Two fixes: write a bytes literal, `b"Hi back!"`, or encode a string with
-# `.encode()` (UTF-8 by default). Watch the lengths: in UTF-8 one character can take
+# `.encode()`. It uses **UTF-8** unless told otherwise, the usual way to write text
+# of any language as bytes. Watch the lengths: in UTF-8 one character can take
 # several bytes, so "how many characters" and "how many bytes" are different questions.
 # (Decoding each `recv()` on its own is only safe when the whole text has arrived —
 # lessons 03 and 04 show what happens when a character is split between two reads.)
@@ -108,16 +111,18 @@ print(line_a.recv(1024))
 # itself, that rarely happens — which is exactly why code that assumes "one `recv()` is
 # one message" seems to work until the day it doesn't.
 #
-# To see that day now, `ShortRecvSocket` wraps a real socket so that each `recv()`
-# returns at most 5 bytes, as a slow network might. (The exercise checks use the same
-# trick.) Many tutorials read a message with a single `recv(1024)`:
+# To see that day now, the course has a helper, `deliver_in_pieces(line, at_most=5)`.
+# It hands back a socket for the same call whose `recv()` gives at most 5 bytes at a
+# time, however many have arrived, as a slow network might. From then on we use that
+# socket instead of the old one. (The exercise checks use the same trick on your
+# code.) Many tutorials read a message with a single `recv(1024)`:
 
 # %%
 dan = socket.create_connection(doorbell.getsockname(), timeout=5)
 line_d, _ = doorbell.accept()
-slow_line = ShortRecvSocket.adopt(line_d, limit=5)  # slow_line now owns line_d's connection
+slow_line = deliver_in_pieces(line_d, at_most=5)  # Dan's call, now in pieces of 5 bytes
 dan.sendall(b"Hello, this is one message")
-message = slow_line.recv(1024)  # the tutorial's "one recv() is one message"
+message = slow_line.recv(1024)  # "one recv() is one message", as many tutorials think
 print(message)
 
 # %% [markdown]
@@ -135,8 +140,10 @@ slow_line.close()
 #
 # When there is nothing to read yet, `recv()` waits. When the other side has hung up,
 # `recv()` returns at once with **empty bytes**, `b""` — and keeps returning `b""`
-# every time you ask. That empty result is the *only* way a reader learns the call is
-# over, so every reading loop must check for it.
+# every time you ask. That empty result is the *only* way a reader learns that no more
+# bytes will come, so every reading loop must check for it. (Further down you meet a
+# caller who says "I'm done talking" without hanging up: for the reader that is `b""`
+# too.)
 
 # %%
 alice.close()
@@ -153,7 +160,8 @@ line_a.close()
 # - Keep calling `sock.recv()` until you have `n` bytes. Never ask for more than you
 #   still need: the bytes after the n-th belong to whoever reads next.
 # - If `recv()` returns `b""` before you have `n` bytes, the caller hung up: raise
-#   `EOFError` (do not return the short data, and do not loop forever).
+#   `EOFError`, Python's exception for "the data ended too early" (do not return the
+#   short data, and do not loop forever).
 # - `recv_exactly(sock, 0)` returns `b""`.
 #
 # The checks feed your function real sockets that deliver 1, 5 or 4096 bytes at a
@@ -168,6 +176,15 @@ check("recv_exactly", recv_exactly)
 
 # %% [markdown]
 # ## `send()` versus `sendall()`
+#
+# First, two words this section needs. The operating system keeps a **buffer** for each
+# socket, a waiting room for bytes: a *send buffer* for bytes on their way out and a
+# *receive buffer* for bytes that arrived but nobody has read yet. When the reader does
+# not read, its receive buffer fills up, then the sender's send buffer. Normally a
+# `send()` that finds no room *waits* until the reader makes some: the socket
+# **blocks**. A socket switched to **non-blocking** mode, with `setblocking(False)`,
+# never waits: it does what it can at once, and raises `BlockingIOError` if it can do
+# nothing at all.
 #
 # `send(data)` hands bytes to the operating system and returns **how many it took**.
 # That can be fewer than you gave it: the operating system only has so much buffer
@@ -216,8 +233,9 @@ del big
 #   listening."** The other side's `recv()` returns `b""`, and it can still answer.
 # - `sock.close()` **hangs up the phone**. You cannot send or read any more.
 #
-# Let's watch this on the course's echo server, which sends back every byte it gets
-# until its caller hangs up. The Switchboard shows the server's lines live.
+# Let's watch this on the course's echo server (lesson 01), which sends back every
+# byte it gets until its `recv()` returns `b""`. The Switchboard shows the server's
+# lines live.
 
 # %%
 echo = start_echo_server()
@@ -229,7 +247,7 @@ display(board)
 # (the server writes everything it does in `echo.log`), so the reply is already here.
 
 # %%
-phone = connect(echo.address)
+phone = socket.create_connection(echo.address, timeout=5)
 phone.sendall(b"ping")
 echo.log.wait_for("sent", line=1, timeout=5)
 print(phone.recv(1024))
@@ -249,6 +267,12 @@ print(phone.recv(1024))
 print(board.text())
 
 # %% [markdown]
+# The board shows what the server saw: first **caller done talking** (its `recv()`
+# returned `b""`, yet it could still send), then **closed after the caller finished**
+# (the server hung up its side too). From the server's side, `shutdown(SHUT_WR)` and
+# `close()` look the same — both make its `recv()` return `b""` — but only after
+# `shutdown(SHUT_WR)` can the caller still hear the answer.
+#
 # That is how a client says "that was my whole request, now answer me" — the
 # `recv_all()` exercise below reads exactly such an answer.
 #
@@ -307,13 +331,14 @@ check("recv_all", recv_all)
 # - `accept()` gives every caller a socket of its own; the doorbell stays free.
 # - Sockets carry `bytes`: encode text before sending (`send("...")` is a `TypeError`).
 # - `recv(n)` returns *up to* n bytes; writes are not messages. Loop to get exactly n.
-# - `recv()` returning `b""` means the other side hung up.
+# - `recv()` returning `b""` means the other side hung up, or is done talking: no more
+#   bytes will come.
 # - `send()` may take only part of your data; `sendall()` sends it all.
 # - `shutdown(SHUT_WR)`: done talking, still listening. `close()`: hang up.
 # - Both sides can talk at the same time.
 #
-# **Next: 03 · An echo server, live** — a tutorial's echo server and client, their bugs
-# found and fixed.
+# **Next: 03 · An echo server, live** — the echo server and client of a beginner's
+# article, their bugs found and fixed.
 #
 # Last, we hang up every line and stop the server:
 

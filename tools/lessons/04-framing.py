@@ -12,7 +12,7 @@
 # ends. That rule is called **framing**.
 #
 # In this lesson you will watch a stream lose its boundaries, then meet the two rules
-# almost every protocol uses — a delimiter (one message per line) and a length prefix —
+# almost every **protocol** (the rules two programs agree on for talking) uses — a delimiter (one message per line) and a length prefix —
 # and the two traps around them: leftover bytes and characters split across reads.
 # You write a `LineReader`, `send_message` and `recv_message`.
 
@@ -31,16 +31,17 @@ from tcplessons import FrameDecoder, LineSplitter, StreamView, check, encode_fra
 # %% [markdown]
 # ## One phone call, both ends in this notebook
 #
-# We need both ends of one TCP connection: a doorbell, a caller, and the line
-# `accept()` hands us (lesson 01). Then the doorbell can go: the call stays up.
+# We need both ends of one TCP connection: a doorbell, a caller (`client`), and the
+# line `accept()` hands us for that caller (`server_side`, the server's end of the
+# call; lesson 01). Then the doorbell can go: the call stays up.
 
 # %%
 doorbell = socket.create_server(("127.0.0.1", 0))
 client = socket.create_connection(doorbell.getsockname(), timeout=5)
-server, _ = doorbell.accept()
-server.settimeout(5)
+server_side, _ = doorbell.accept()
+server_side.settimeout(5)
 doorbell.close()
-print("connected:", client.getpeername() == server.getsockname())
+print("connected:", client.getpeername() == server_side.getsockname())
 
 # %% [markdown]
 # ## Three writes, one read
@@ -48,17 +49,17 @@ print("connected:", client.getpeername() == server.getsockname())
 # A `StreamView` does our `sendall()` and `recv()` calls and notes each one: writes on
 # the left, reads on the right. The client writes three times. We wait until all 13
 # bytes have arrived on the server's side (`wait_for_bytes` waits without reading),
-# then the server reads once.
+# then the server reads once. `display(view.snapshot())` shows a picture of the view
+# as it is at the end of the cell.
 
 # %%
 view = StreamView("client writes", "server reads")
-display(view)
 view.write(client, b"one ")
 view.write(client, b"two ")
 view.write(client, b"three")
-wait_for_bytes(server, 13)
-view.read(server, 1024)
-view.show()
+wait_for_bytes(server_side, 13)
+view.read(server_side, 1024)
+display(view.snapshot())
 
 # %% [markdown]
 # One read returned all three writes, glued together. Nothing was lost and nothing was
@@ -71,12 +72,12 @@ view.show()
 # often fewer, whatever was sent in one go. Here we ask for 5 bytes at a time:
 
 # %%
-view.clear()
+view = StreamView("client writes", "server reads")
 view.write(client, b"hello, world")
-wait_for_bytes(server, 12)
+wait_for_bytes(server_side, 12)
 for _ in range(3):
-    view.read(server, 5)
-view.show()
+    view.read(server_side, 5)
+display(view.snapshot())
 
 # %% [markdown]
 # So: **one `recv()` is not one message**, in either direction. Code that assumes it
@@ -105,7 +106,8 @@ for piece in [b"hel", b"lo\nwor", b"ld\nsee you", b" later\n"]:
 # %% [markdown]
 # Two details from the real world:
 #
-# - `telnet` and many Windows programs end lines with `"\r\n"`, not `"\n"`. Split on
+# - `telnet` (an older terminal client, like `nc`) and many Windows programs end lines
+#   with `"\r\n"`, not `"\n"`. Split on
 #   `"\n"` and you get lines with a stray `"\r"` at the end — remove it.
 # - When the caller hangs up (`recv()` returns `b""`), the leftover is their last,
 #   unfinished line. Whether to keep it is up to the protocol; in this course we do.
@@ -146,8 +148,8 @@ print(repr(decoder.decode(b"caf\xe9 \xff!")))  # bytes that are not UTF-8 become
 # Notice that the line-splitting code above never touched a socket: bytes went in,
 # lines came out. That is worth keeping. Written that way, the framing rule can be
 # tested by feeding it bytes in *every* possible split — 1 byte at a time, 5 at a time,
-# all at once — in a fraction of a second, without a network, without threads and
-# without waiting. The socket part shrinks to a two-line loop: `recv()`, feed.
+# all at once — in a fraction of a second, without a network, without servers running
+# in the background, and without waiting. The socket part shrinks to a two-line loop: `recv()`, feed.
 #
 # This style is called **sans-IO** ("without input/output"). Your `LineReader` is
 # written that way.
@@ -179,9 +181,10 @@ class LineReader:
 check("LineReader", LineReader)
 
 # %% [markdown]
-# The course has its own version, `tcplessons.LineSplitter`, which the chat server of
-# lesson 06 uses. It adds one thing a server needs: a maximum line length, so a caller
-# who sends ten megabytes without a newline cannot fill the server's memory.
+# The course has its own version, `tcplessons.LineSplitter`; the chat server of lesson
+# 06 splits its members' lines with it. It adds one thing a server needs: a maximum
+# line length, so a caller who sends ten megabytes without a newline cannot fill the
+# server's memory.
 
 # %%
 stream = "héllo\r\nwörld\n日本".encode("utf-8")
@@ -219,7 +222,8 @@ print("on the wire:", header + payload)
 # byte as the start of the next message.
 #
 # The byte order matters as much. Here is what a reader that expects big-endian makes
-# of a little-endian header for the same 6 bytes:
+# of a little-endian header (least significant byte first, `"<I"`) for the same 6
+# bytes:
 
 # %%
 little = struct.pack("<I", len(payload))
@@ -246,8 +250,8 @@ def greedy_recv_message(sock):
 
 two_messages = b"\x00\x00\x00\x05first" + b"\x00\x00\x00\x06second"
 client.sendall(two_messages)
-wait_for_bytes(server, len(two_messages))
-print(greedy_recv_message(server))
+wait_for_bytes(server_side, len(two_messages))
+print(greedy_recv_message(server_side))
 
 # %% [markdown]
 # The first message is right. But `recv(1024)` also swallowed the whole second message,
@@ -255,11 +259,11 @@ print(greedy_recv_message(server))
 # went (we give it 0.2 s):
 
 # %% tags=["raises-exception"]
-server.settimeout(0.2)
-greedy_recv_message(server)
+server_side.settimeout(0.2)
+greedy_recv_message(server_side)
 
 # %%
-server.settimeout(5)
+server_side.settimeout(5)
 
 # %% [markdown]
 # ## Exercise 2: `send_message(sock, text)` and `recv_message(sock)`
@@ -272,10 +276,12 @@ server.settimeout(5)
 #   hangs up (`recv()` returns `b""`) before a whole message has arrived, it raises
 #   `EOFError`.
 #
-# Each is checked on its own against the wire format, not only as a pair — two
-# matching mistakes must not cancel out. The checks send in pieces of 1, 5 and 4096
-# bytes, a megabyte, two messages back to back, and use sockets whose `send()` and
-# `recv()` move only a few bytes at a time. A helper such as `recv_exactly(sock, n)`
+# Both must follow the wire format exactly: a `send_message` and a `recv_message` that
+# make the same mistake (say, little-endian) understand each other, but no other
+# program understands them. So the checks try each function on its own against
+# messages built by the rule above. They send in pieces of 1, 5 and 4096 bytes, a
+# megabyte, two messages back to back, and use sockets whose `send()` and `recv()`
+# move only a few bytes at a time. A helper such as `recv_exactly(sock, n)`
 # from lesson 02 is welcome in the same cell.
 
 # %% tags=["exercise"]
@@ -322,4 +328,4 @@ print(frames.feed(wire[7:]))  # the rest: both messages
 
 # %%
 client.close()
-server.close()
+server_side.close()

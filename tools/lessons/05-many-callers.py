@@ -7,7 +7,8 @@
 # In this lesson you will:
 #
 # 1. watch a server that answers **one call at a time** keep a second caller waiting,
-# 2. fix it with **a thread per call**, by hand and with the standard library,
+# 2. fix it with **a thread per call** (a *thread* is a second strand of the same
+#    program, running at the same time), by hand and with the standard library,
 # 3. see what goes wrong when threads **share** a variable, and the **lock** that fixes it,
 # 4. write `serve_many(listener, handler)`, the heart of every threaded server.
 #
@@ -19,7 +20,6 @@ import tcplessons
 
 print(tcplessons.versions())
 
-import contextlib
 import socket
 import socketserver
 import threading
@@ -32,7 +32,7 @@ from tcplessons import Switchboard, check, connect, start_server, stop_all
 # %% [markdown]
 # ## 1. A server that answers one call at a time
 #
-# The tutorial's echo server from lesson 03 has this shape:
+# The article's server from lesson 03 has this shape:
 #
 # ```python
 # while True:
@@ -47,7 +47,7 @@ from tcplessons import Switchboard, check, connect, start_server, stop_all
 # Let's see it live. Here is a handler that sends back everything a caller says, piece
 # by piece as `recv()` returns it, until they hang up; then it hangs up too (`with conn:`
 # closes the line however the handler ends). `start_server(..., one_at_a_time=True)`
-# runs it the tutorial's way.
+# runs it the article's way.
 
 # %%
 def echo_lines(conn):
@@ -168,7 +168,7 @@ with connect(listener.getsockname()) as carol, connect(listener.getsockname()) a
     print(read_line(dave))
     print(read_line(carol))
 
-door.join(timeout=2)
+door.join(timeout=2)  # join(): wait (here at most 2 s) until that thread has finished
 print("door loop finished:", not door.is_alive())
 listener.close()
 
@@ -186,14 +186,18 @@ listener.close()
 # - `daemon=True` means "don't keep Python running just for this thread".
 #
 # `start_server(handler)` without `one_at_a_time` does exactly this, forever, and also
-# records everything in its log. Ring its doorbell three times; each caller gets a line
-# at once:
+# records everything in its log. Here it is, with a board of its own:
 
 # %%
 many = start_server(echo_lines, "thread per call")
 board2 = Switchboard(many)
 display(board2)
 
+# %% [markdown]
+# Ring its doorbell three times; each caller gets a line at once. The text below is
+# the board at that moment:
+
+# %%
 callers = [board2.ring() for _ in range(3)]
 for number, caller in enumerate(callers, start=1):
     caller.sendall(b"caller %d\n" % number)
@@ -215,12 +219,11 @@ print(many.nc_command())
 # class whose `handle()` method talks to one caller (`self.request` is the connection),
 # and it runs a thread per call for you.
 #
-# `serve_forever()` blocks, so it runs in a thread of its own. To stop it,
-# `shutdown()` asks the loop to finish and `server_close()` takes the doorbell off the
-# wall. The loop only notices `shutdown()` between checks, every `poll_interval`
-# seconds — 0.5 s unless you say otherwise, so stopping it takes up to half a second.
-# (The `tcplessons` servers stop at once instead: their accept loop also watches a
-# wake-up socket that `stop()` writes to.)
+# `serve_forever()` does not return until the server is stopped, so it runs in a
+# thread of its own. To stop it, `shutdown()` asks the loop to finish and
+# `server_close()` takes the doorbell off the wall. The loop only notices `shutdown()`
+# between checks, every `poll_interval` seconds — 0.5 s unless you say otherwise, so
+# stopping it takes up to half a second.
 
 # %%
 class EchoLines(socketserver.BaseRequestHandler):
@@ -252,68 +255,71 @@ print("standard library server stopped:", not runner.is_alive())
 # visits = visits + 1
 # ```
 #
-# That is three steps: **read** `visits`, add one, **write** it back. If two threads
-# both read before either writes, both write the same number, and one visit is lost.
+# That is two steps with a gap between them: **read** `visits` (and add one), then
+# **write** the result back. If a second thread reads and writes in that gap, the first
+# one then writes a number that is out of date, and one visit is lost.
 #
 # Usually the timing is lucky and it works; then one day, under load, it doesn't. A
-# lesson cannot wait for bad luck, so we *force* the unlucky timing: the first visit
-# pauses between its read and its write and lets a second visitor (a thread) in.
+# lesson cannot wait for bad luck, so we *force* the unlucky timing: this cell plays the
+# first visitor and does its two steps by hand, and in the gap between them a second
+# visitor, in a thread of its own, comes and goes.
 
 # %%
 visits = 0
 
 
-def visit(lock, pause=lambda: None):
-    """Count one visit: read the counter, maybe pause, write it back plus one."""
-    global visits
-    with lock:
-        seen = visits  # 1. read
-        pause()  # 2. (another thread may run here)
-        visits = seen + 1  # 3. write what we read, plus one
+def visit():
+    """One visit: read the counter, then write it back plus one."""
+    global visits  # the counter outside this function, which every thread shares
+    seen = visits  # read
+    visits = seen + 1  # write
 
 
-def two_visits(lock):
-    """Two visits that always overlap; return (the count, whether the second got in)."""
-    global visits
-    visits = 0
-    second_done = threading.Event()
+seen_by_first = visits  # the first visitor (this cell) reads: 0
 
-    def second_visitor():
-        visit(lock)
-        second_done.set()
+second = threading.Thread(target=visit)  # the second visitor comes in the gap...
+second.start()
+second.join(timeout=5)  # ...and we wait until it has finished
+print("after the second visit:", visits)
 
-    got_in = []
-
-    def let_the_second_in():
-        threading.Thread(target=second_visitor, daemon=True).start()
-        got_in.append(second_done.wait(timeout=0.3))  # give it up to 0.3 s to finish
-
-    visit(lock, pause=let_the_second_in)
-    second_done.wait(timeout=2)  # the second visit ends after ours, at the latest
-    return visits, got_in[0]
-
-
-no_lock = contextlib.nullcontext()  # a "lock" that locks nothing
-count, second_got_in = two_visits(no_lock)
-print("second visit finished in the middle of the first:", second_got_in)
-print("two visits counted as:", count)
+visits = seen_by_first + 1  # the first visitor writes what it read, plus one
+print("two visits counted as:", visits)
 
 # %% [markdown]
 # Two visits, counted as 1. The second visitor read 0 and wrote 1; then the first,
-# still holding the 0 it read before the pause, wrote 1 over it.
+# still holding the 0 it read before the gap, wrote 1 over it.
 #
 # A **lock** (`threading.Lock()`) lets only one thread at a time run the code inside
 # `with lock:`. Any other thread that reaches it waits until the first one leaves.
-# Same two visits, same pause, with a real lock:
+# Same two visitors, same gap, but now every visit happens inside `with lock:`, and the
+# first visitor holds the lock from its read to its write:
 
 # %%
 lock = threading.Lock()
-count, second_got_in = two_visits(lock)
-print("second visit finished in the middle of the first:", second_got_in)
-print("two visits counted as:", count)
+visits = 0
+
+
+def locked_visit():
+    """One visit, read and write inside the lock."""
+    global visits
+    with lock:
+        seen = visits
+        visits = seen + 1
+
+
+with lock:  # the first visitor (this cell) takes the lock...
+    seen_by_first = visits  # ...reads: 0
+    second = threading.Thread(target=locked_visit)  # the second visitor comes in the gap
+    second.start()
+    second.join(timeout=0.5)  # give it half a second: it cannot get past `with lock:`
+    print("second visitor still waiting at the lock:", second.is_alive())
+    visits = seen_by_first + 1  # ...writes 1, and leaves the lock
+
+second.join(timeout=5)  # now the second visitor gets in: it reads 1 and writes 2
+print("two visits counted as:", visits)
 
 # %% [markdown]
-# The second visitor could not get in during the pause: it waited at `with lock:` until
+# The second visitor could not get in during the gap: it waited at `with lock:` until
 # the first visit had written its 1, then read 1 and wrote 2. Correct.
 #
 # Rules of thumb for threaded servers:

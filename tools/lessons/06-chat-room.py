@@ -33,8 +33,12 @@ from tcplessons import ChatBot, ChatWindow, check, connect, start_bots, start_ch
 # The chat server speaks plain text lines in UTF-8, so a terminal program like `nc` can
 # take part with no special client at all:
 #
-# - the **first line** a caller sends is their **name**;
-# - every later line is a **message**;
+# - the server greets a new caller with `* welcome: type your name and press Enter`;
+# - the **first line** a caller sends is their **name**. A name the server cannot take
+#   gets a line starting with `!` that says why, and the caller tries again;
+# - once the name is taken, the caller gets `* welcome, NAME!`, and every later line
+#   they send is a **message**. Empty lines (or lines of spaces only) are dropped: they
+#   are not messages;
 # - members receive `* NAME joined`, `NAME: TEXT` and `* NAME left`, one per line.
 #   Nobody gets their own messages back.
 #
@@ -51,9 +55,10 @@ print(server)
 print("to join from a terminal, run:", server.nc_command())
 
 # %% [markdown]
-# A **chat window** is a real TCP client of that server, shown as a widget: the message
-# list, a box to type in and a Send button. Type something and press Send: the window
-# sends your line down its own phone line to the server.
+# A **chat window** is a real TCP client of that server, shown as a **widget** (a
+# control you can use on the page): the message list, a box to type in and a Send
+# button. Type something and press Send: the window sends your line down its own phone
+# line to the server.
 
 # %%
 window = ChatWindow(server, "you")
@@ -127,8 +132,8 @@ print(window.text(last=3))
 #   `errors="replace"`, so they become `\ufffd` (the replacement character `�`) instead of
 #   crashing the caller's thread with `UnicodeDecodeError`;
 # - **an endless line**: someone sends megabytes with no newline. The server would have to
-#   keep it all while waiting for the end of the line. It keeps at most 64 KiB, then
-#   replies with an error line and hangs up on that caller.
+#   keep it all while waiting for the end of the line. It keeps at most 64 KiB
+#   (64 × 1024 bytes), then replies with an error line and hangs up on that caller.
 
 # %%
 with connect(server.address) as sock, sock.makefile("rb") as replies:
@@ -150,10 +155,17 @@ window.wait_for("* mallory left")
 # Members don't always say goodbye. When a program crashes, its operating system hangs
 # up for it. A closed laptop lid or a lost Wi-Fi connection sends nothing at all: the
 # server hears nothing, and finds out only minutes later, when a send to that member
-# times out. Here we show the abrupt case a notebook can show at once: Bob's line is
-# **reset**, his side sends an RST instead of the polite FIN of a hang-up. The server's
-# thread reading Bob's line gets `ConnectionResetError`; the room removes Bob and tells
-# the others. Everyone else keeps chatting.
+# times out.
+#
+# A hang-up comes in two kinds. The polite one (`close()` or `shutdown()`, lesson 02)
+# sends a "finished" packet, called **FIN** in TCP: the other side's `recv()` returns
+# `b""` once it has read everything before it. The abrupt one sends a **reset**,
+# **RST**: "this call is over, forget it". Whatever was still on its way is thrown
+# away, and the other side's next `recv()` or `send()` raises `ConnectionResetError`.
+#
+# Here we show the abrupt case, which a notebook can show at once: Bob's line is
+# **reset**. The server's thread reading Bob's line gets `ConnectionResetError`; the
+# room removes Bob and tells the others. Everyone else keeps chatting.
 
 # %%
 bob.vanish()
@@ -170,12 +182,10 @@ print(server.log.wait_for("error", line=3))
 # whole room stops, because the thread that is sending Ada's message to Sleepy is stuck
 # and nobody after Sleepy gets anything.
 #
-# The course's room never waits for one member. It offers each line to every member
-# without blocking (`MSG_DONTWAIT`); whatever a full buffer cannot take waits in that
-# member's own **outbox**, a queue of lines sent by a writer thread of its own. A member
-# whose outbox grows past 256 KiB, or whose send makes no progress for `send_timeout`
-# seconds, is dropped and announced as left. (This lesson's small `send_buffer` makes
-# the buffers fill quickly.)
+# The course's room never lets one member hold up the others: a member whose send
+# makes no progress for `send_timeout` seconds (0.2 s in this lesson), or for whom too
+# much is waiting, is dropped and announced as left. The lesson's small `send_buffer`
+# (32 kB) makes the buffers fill quickly, so we do not have to wait long.
 #
 # Sleepy joins and never reads; Ada sends 30 kB messages until the room gives up on
 # Sleepy. The window gets every message at once all along:
@@ -198,6 +208,12 @@ print(window.text(last=1))
 sleepy.close()
 
 # %% [markdown]
+# *(Optional, for the curious: how does the course's room avoid waiting at all? It
+# never calls a `sendall()` that could block. What a full buffer cannot take right now
+# waits in a queue of its own for that member, and a separate thread per member sends
+# it when there is room. Your room below can be simpler.)*
+
+# %% [markdown]
 # ## 5. Exercise: write the room
 #
 # The server reads each member's lines in a thread of its own (lesson 05) and calls the
@@ -216,20 +232,20 @@ sleepy.close()
 # 1. send text as UTF-8 with `sendall()` (`send()` may send only part);
 # 2. if sending to a member fails (`OSError`: they vanished), remove that member and
 #    announce `* NAME left` to the others; no exception may escape to the caller;
-# 3. many threads call these methods at once: keep the members in a dict guarded by a
-#    `threading.Lock`, and send to a **copy** of the members taken under the lock
-#    (`list(self.members.items())`). Looping over the dict itself while another thread
-#    joins raises `RuntimeError: dictionary changed size during iteration`.
-#    Sending outside the room's lock keeps everyone fast, but now two threads may send
-#    to the **same** member at once. A busy kernel takes a long line in pieces, and
-#    `sendall()` keeps going until every piece is sent: two of them running at once on
-#    one socket interleave their pieces, and the member reads half of Ada's line, then
-#    a piece of Cy's. So give every member **a lock of its own** and hold it around that
-#    member's `sendall()` (for example, store `(conn, threading.Lock())` for each name).
+# 3. many threads call these methods at once (one per member, lesson 05): the room's
+#    list of members must stay right, every line must reach each member whole — never
+#    mixed with a piece of someone else's line — and one member who is slow to take
+#    their lines must not stop the others from joining, leaving or talking.
 #
-# The checks give your room real sockets, make one vanish, make the kernel accept only
-# a few bytes per `send()`, and call your methods from several threads at once — also
-# two broadcasts to the same member at the same moment.
+# *Hint for rule 3:* lesson 05's rule was "never wait for the network while holding a
+# lock". A `sendall()` can wait. So take what you need from the room under its lock,
+# and send after you let go of it. Then ask yourself: what if two threads send to the
+# *same* member at the same moment? (`sendall()` may hand a long line to the operating
+# system in several pieces.)
+#
+# The checks give your room real sockets, make one vanish, make the operating system
+# accept only a few bytes per `send()`, and call your methods from several threads at
+# once — also two broadcasts to the same member at the same moment.
 
 # Spot the bug first. This room is what most of us write on the first try. Three members
 # join, each over a real TCP line to a doorbell of our own; Bob vanishes the way
@@ -333,11 +349,10 @@ else:
 #   boundary on a byte stream.
 # - Never trust input: remove control characters, decode with `errors="replace"`, and put
 #   a limit on how much you keep while waiting for a newline.
-# - Two threads must never send to the same member at once: a lock per member keeps
-#   each line whole.
+# - Two threads must never send to the same member at once, or their lines get mixed.
 # - One member must never hold up the others for long: catch the failed send of a
 #   vanished member, and give every send a deadline so a member who never reads is
-#   dropped (the course's room also keeps an outbox per member, so nobody waits at all).
+#   dropped.
 #
 # **Next:** a thread per member works well for a room of a few hundred. Later lessons
 # (not written yet) will measure it against event loops (`selectors`, `asyncio`), which
