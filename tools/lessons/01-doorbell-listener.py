@@ -20,7 +20,7 @@
 
 # %%
 import tcplessons
-print(tcplessons.versions())
+print(tcplessons.versions())  # the versions you run: paste this line if you ask for help
 
 import socket
 
@@ -53,13 +53,12 @@ print(doorbell.family.name, doorbell.type.name)
 # We bind to host `127.0.0.1`, called **loopback**: it means "this computer, talking
 # to itself". And we ask for port **0**, which means "operating system, please pick a
 # free port for me". Afterwards we ask the socket for its own address with
-# `getsockname()`, to learn which port it got.
+# `getsockname()`, to learn which port it got (your number will differ from the one
+# printed here: the operating system picks it).
 
 # %%
 doorbell.bind(("127.0.0.1", 0))
-host, port = doorbell.getsockname()
 print("bound to", doorbell.getsockname())
-print("a port for ordinary programs (1024-65535):", 1024 <= port <= 65535)
 
 # %% [markdown]
 # **Why port 0?** Many tutorials pick a fixed number, such as 6379. Two things go wrong
@@ -73,6 +72,11 @@ print("a port for ordinary programs (1024-65535):", 1024 <= port <= 65535)
 # With port 0 everyone gets their own free port, every time. Ports below 1024 are
 # reserved for system services (web servers use 80 and 443): a program usually needs
 # administrator rights to use them, so the operating system never picks one for port 0.
+# Ports from 1024 to 65535 are for ordinary programs like ours. Let's check ours:
+
+# %%
+host, port = doorbell.getsockname()
+print("a port for ordinary programs (1024-65535):", 1024 <= port <= 65535)
 
 # %% [markdown]
 # ## Step 3: `listen()` — switch the doorbell on
@@ -90,7 +94,8 @@ print("listening on", doorbell.getsockname())
 #
 # A client rings with its socket's `connect(address)` method. Before anyone can talk,
 # the two computers' operating systems exchange three short packets, TCP's
-# **handshake** (a *packet* is one small parcel of data sent over the network):
+# **handshake** (a *packet* is one small parcel of data sent over the network). Here
+# caller and doorbell are on one computer, so one operating system plays both parts:
 #
 # | | the caller's side | | the doorbell's side |
 # |---|---|---|---|
@@ -125,6 +130,10 @@ print("the caller is connected to", caller.getpeername())  # the address of the 
 # brand-new socket** for talking to that one caller, plus the caller's address. The
 # doorbell itself stays on the door, ready for the next visitor. (If nobody were
 # waiting, `accept()` would wait; the timeout stops it from waiting forever.)
+#
+# The caller has an address too: `connect()` gave the caller's socket an address of its
+# own, the same host and a port the operating system picked. So the new socket's
+# `getpeername()` (the other end) is the caller's `getsockname()` (its own address):
 
 # %%
 doorbell.settimeout(5)
@@ -151,7 +160,8 @@ caller.close()
 # crashed, or when you typed the wrong port.
 #
 # To show it reliably, we take a socket that is bound but **not** listening: the port
-# is reserved for us, but no doorbell is switched on.
+# is reserved for us, but no doorbell is switched on. The second cell below ends in a
+# red error message on purpose: the red error is the point, nothing broke.
 
 # %%
 not_listening = socket.socket()
@@ -171,7 +181,8 @@ not_listening.close()
 # This is what happens when you re-run a cell that binds a fixed port: the old socket
 # from the first run still listens.
 #
-# Our `doorbell` is still listening, so let's try to take its port:
+# Our `doorbell` is still listening, so let's try to take its port (again, the red error
+# below is the point):
 
 # %%
 again = socket.socket()
@@ -194,8 +205,9 @@ print("the doorbell is closed")
 # One more case gives the same message, and it puzzles everybody once: you stop a
 # server that used a **fixed** port, start it again at once, and `bind()` says "Address
 # already in use" although nothing listens there any more. For a minute or so after
-# its calls end, the operating system keeps a short record of them on that port
-# (lesson 09 explains why), and by default a new listener may not bind while it does.
+# its calls end, the operating system keeps a short record of them on that port (this
+# record is called TIME_WAIT; lesson 09 explains why it exists), and by default a new
+# listener may not bind while it does.
 #
 # The one thing to know: a server sets the socket option `SO_REUSEADDR` **before**
 # `bind()`,
@@ -249,7 +261,8 @@ display(board)
 # %% [markdown]
 # A cell can ring too. `call(address, data)` is a whole short phone call: dial, say
 # `data`, tell the server we are done talking, and return everything the server says
-# before it hangs up.
+# before it hangs up. `b"hello"` (with a `b` before the quotes) is **bytes**, what
+# sockets carry instead of text; lesson 02 explains the difference.
 # The server writes down everything it does in `echo.log`; we wait until it has
 # closed the line, then print the board as text.
 
