@@ -15,7 +15,7 @@
 
 # %%
 import tcplessons
-print(tcplessons.versions())
+print(tcplessons.versions())  # the versions you run: paste this line if you ask for help
 
 import socket
 
@@ -48,7 +48,7 @@ def article_handler(connection):
 def article_server():
     """The article's server: a doorbell on port 6379, callers answered one by one."""
     doorbell = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    doorbell.bind(("localhost", 6379))
+    doorbell.bind(("localhost", 6379))  # "localhost": a name for 127.0.0.1, this computer
     doorbell.listen(5)
     print("the echo server is listening")
     try:
@@ -62,7 +62,9 @@ def article_server():
 # %% [markdown]
 # We will not call `article_server()` here. Its `while True` loop never ends, so this
 # notebook would be busy with it until you chose *Kernel → Interrupt* in Jupyter's
-# menu. And it wants port 6379, which may belong to someone else (lesson 01).
+# menu (that menu item stops whatever code the notebook is running). And it wants port
+# 6379, which may belong to someone else (lesson 01). Its host, `"localhost"`, is a
+# name for `127.0.0.1`: loopback, only this computer, as in lesson 01.
 #
 # The part that matters is `article_handler`, and a handler is just a function: we can
 # give it a line ourselves, right here in this cell. A caller rings a doorbell of our
@@ -113,9 +115,10 @@ def article_client(address=("localhost", 6379)):
 #
 # Here is the article's server with the bugs taken out:
 #
-# - **127.0.0.1 and port 0**: only this computer can reach it, and the operating system
-#   picks a free port, so it never collides with a real Redis on 6379 or with the
-#   learner next door (lesson 01).
+# - **Port 0**: the operating system picks a free port, so the server never collides
+#   with a real Redis on 6379 or with the learner next door (lesson 01). The host was
+#   already right: `"localhost"` is a name for `127.0.0.1`, so only this computer can
+#   reach the server; `start_server` below writes `127.0.0.1` directly.
 # - **Bytes, not text.** An echo server does not need to understand what it echoes, so
 #   it never decodes anything.
 # - **`sendall()`, not `send()`.** `send()` may write only part of the data (it returns
@@ -204,7 +207,8 @@ with connect(server.address) as client:
 # The article's server and client both write with `send()`. It hands the operating
 # system as much as fits into the socket's send buffer (lesson 02) *right now* and
 # returns how many bytes that was. To see it, we need a buffer that fills up: a
-# listener that never answers its calls, and a client that sends 2 MB.
+# listener that never answers its calls, and a client that sends 2 MB (Python lets you
+# write `2_000_000` for 2000000: the underscores only make it easier to read).
 #
 # How much fits depends on the computer: one tuned for fast networks may take many
 # megabytes at once. So the client keeps calling `send()` until one call writes less
@@ -214,7 +218,7 @@ with connect(server.address) as client:
 nobody_reads = socket.create_server(("127.0.0.1", 0))
 with connect(nobody_reads.getsockname(), timeout=0.3) as client:
     big = b"x" * 2_000_000
-    written = []  # what each send() wrote
+    written = []  # how many bytes each send() wrote
     try:
         for _ in range(32):  # at most 64 MB: more than any buffer
             written.append(client.send(big))
@@ -222,15 +226,16 @@ with connect(nobody_reads.getsockname(), timeout=0.3) as client:
                 break
     except TimeoutError:  # the buffers were full: not one byte fitted within 0.3 s
         written.append(0)
-    print("every send() wrote every byte:", all(n == len(big) for n in written))
     print("the last send() wrote only part of it:", written[-1] < len(big))
 nobody_reads.close()
 
 # %% [markdown]
-# Code that ignores `send()`'s return value silently loses the rest. (This socket has a
-# timeout, as every socket from `connect()` does; a socket without one might wait
-# instead — but nothing *promises* that.) `sendall()` loops until everything is
-# written, or raises an error: it is what you almost always want.
+# Every `send()` but the last wrote the whole 2 MB; the last wrote less (how much
+# depends on your computer). Code that ignores `send()`'s return value silently loses
+# the rest. (This socket has a timeout, as every socket from `connect()` does. Without a
+# timeout, `send()` usually waits, but it may still return early: so use `sendall()`,
+# as lesson 02 said.) `sendall()` loops until everything is written, or raises an
+# error: it is what you almost always want.
 #
 # ## Bug 3: decoding each `recv()` on its own
 #
@@ -335,11 +340,12 @@ echo = start_echo_server()
 print(echo.nc_command())
 
 # %% [markdown]
-# Open a terminal (in JupyterLab: *File → New → Terminal*) and type the command
-# printed above, with your port. Type a line and press Enter: it comes straight back.
-# Press Ctrl+D to say you have finished (with Debian's `nc`, add `-N` so it hangs up
-# its side then), or Ctrl+C to leave. Try sending a few lines before you hang up, then
-# look at `echo.log.show()` in a new cell to see each piece the server received.
+# Open a terminal (in JupyterLab: *File → New → Terminal*) and run the command exactly
+# as printed above, with your port (what it prints depends on your system: `nc -N`,
+# `nc`, or the course's own `python -m tcplessons nc`). Type a line and press Enter: it
+# comes straight back. Press Ctrl+D (on Windows: Ctrl+Z, then Enter) to say you have
+# finished, or Ctrl+C to leave. Try sending a few lines before you hang up, then look
+# at `echo.log.show()` in a new cell to see each piece the server received.
 #
 # The server keeps running until you stop it (the last cell of this notebook does).
 
@@ -355,7 +361,9 @@ print(echo.nc_command())
 # - `recv()` returns `b""` when the caller has hung up — that is when to stop.
 # - The checks send text and binary data, in pieces of 1, 5 and 4096 bytes, a whole
 #   megabyte, one line whose echo they wait for before hanging up, and callers who hang
-#   up early. They also use a socket whose `send()` writes only 3 bytes at a time.
+#   up early — one of them abruptly, which is called **resetting** the line (lesson 06
+#   shows it). You need not catch anything for that: `with conn:` is all you need. They
+#   also use a socket whose `send()` writes only 3 bytes at a time.
 
 # %% tags=["exercise"]
 def handle_echo(conn):
