@@ -12,13 +12,14 @@
 # ends. That rule is called **framing**.
 #
 # In this lesson you will watch a stream lose its boundaries, then meet the two rules
-# almost every **protocol** (the rules two programs agree on for talking) uses — a delimiter (one message per line) and a length prefix —
-# and the two traps around them: leftover bytes and characters split across reads.
+# almost every **protocol** (the rules two programs agree on for talking) uses — a
+# delimiter (one message per line) and a length prefix — and the two traps around them:
+# leftover bytes and characters split across reads.
 # You write a `LineReader`, `send_message` and `recv_message`.
 
 # %%
 import tcplessons
-print(tcplessons.versions())
+print(tcplessons.versions())  # the versions you run: paste this line if you ask for help
 
 import codecs
 import socket
@@ -92,23 +93,27 @@ display(view.snapshot())
 # that must be kept for later, not thrown away.
 #
 # Chat protocols, email (SMTP), and most things you can type into `nc` work this way.
-# Watch the leftovers as the pieces come in:
+# Watch the leftovers as the pieces come in. The variable `pending` holds the bytes
+# received but not yet part of a complete line (our program's own variable, not the
+# operating system's buffer of lesson 02):
 
 # %%
-buffer = b""
+pending = b""
 for piece in [b"hel", b"lo\nwor", b"ld\nsee you", b" later\n"]:
-    buffer += piece
-    while b"\n" in buffer:
-        line, buffer = buffer.split(b"\n", 1)
+    pending += piece
+    while b"\n" in pending:
+        line, pending = pending.split(b"\n", 1)  # before the first "\n", and after it
         print("  complete line:", line)
-    print(f"after {piece!r:14} left over: {buffer!r}")
+    # {piece!r:14}: the bytes as Python writes them (b'...'), padded to 14 characters
+    # so the columns line up
+    print(f"after {piece!r:14} left over: {pending!r}")
 
 # %% [markdown]
 # Two details from the real world:
 #
 # - `telnet` (an older terminal client, like `nc`) and many Windows programs end lines
-#   with `"\r\n"`, not `"\n"`. Split on
-#   `"\n"` and you get lines with a stray `"\r"` at the end — remove it.
+#   with `"\r\n"` (a *carriage return*, `"\r"`, then the newline), not `"\n"` alone.
+#   Split on `"\n"` and you get lines with a stray `"\r"` at the end — remove it.
 # - When the caller hangs up (`recv()` returns `b""`), the leftover is their last,
 #   unfinished line. Whether to keep it is up to the protocol; in this course we do.
 #
@@ -133,6 +138,7 @@ first_read.decode("utf-8")
 # and keeps the first half of a character until the rest arrives.
 
 # %%
+# getincrementaldecoder("utf-8") gives a decoder *class*; the second () makes one decoder
 decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 print(repr(decoder.decode(first_read)))  # '日' — and it keeps the half of '本'
 print(repr(decoder.decode(second_read)))  # '本'
@@ -281,8 +287,11 @@ server_side.settimeout(5)
 # program understands them. So the checks try each function on its own against
 # messages built by the rule above. They send in pieces of 1, 5 and 4096 bytes, a
 # megabyte, two messages back to back, and use sockets whose `send()` and `recv()`
-# move only a few bytes at a time. A helper such as `recv_exactly(sock, n)`
-# from lesson 02 is welcome in the same cell.
+# move only a few bytes at a time.
+#
+# A helper such as `recv_exactly(sock, n)` from lesson 02 is welcome: copy your
+# `recv_exactly` from lesson 02 into the `recv_message` cell, above `recv_message`
+# (each notebook has its own Python, so lesson 02's definition does not exist here).
 
 # %% tags=["exercise"]
 def send_message(sock, text):
