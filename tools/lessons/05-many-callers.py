@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 05 — Many callers
+# # 05 · Many callers
 #
 # So far every server in this course had one caller at a time on its mind. Real servers
 # don't: a chat room, a web site or a database has many people on the line at once.
@@ -18,7 +18,7 @@
 # %%
 import tcplessons
 
-print(tcplessons.versions())
+print(tcplessons.versions())  # the versions you run: paste this line if you ask for help
 
 import socket
 import socketserver
@@ -91,9 +91,14 @@ print(read_line(alice))
 #
 # How many callers wait in the backlog is not an event the server hears about, so we
 # *ask* until the answer is what we expect, with a time limit, instead of sleeping and
-# hoping. Here is a little helper for that. (Bob dials with the board's `ring()`,
-# which keeps his call open: the board counts the callers it rang that nobody has
-# answered yet, on every system.)
+# hoping. Here is a little helper for that: `wait_until(condition)` calls the function
+# `condition` again and again until it returns `True`. (`time.monotonic()` is a clock
+# in seconds that never jumps backwards, made for measuring how long something took.)
+#
+# The question we ask is written `lambda: "1 caller waiting" in board.text()`: a
+# `lambda` is a one-line function without a name, and `wait_until` calls it again and
+# again. (Bob dials with the board's `ring()`, which keeps his call open: the board
+# can always count the callers it rang itself, so Bob rings through it.)
 
 # %%
 def wait_until(condition, timeout=2.0):
@@ -200,6 +205,7 @@ display(board2)
 # %%
 callers = [board2.ring() for _ in range(3)]
 for number, caller in enumerate(callers, start=1):
+    # b"... %d" % number puts the number into bytes (f-strings make str, not bytes)
     caller.sendall(b"caller %d\n" % number)
 many.log.wait_for("sent", count=3, timeout=2)
 print(board2.text())
@@ -340,9 +346,10 @@ print("two visits counted as:", visits)
 # - For every caller, `listener.accept()` gives you `(conn, address)`. Run
 #   `handler(conn)` for that caller **in a new thread**, and go straight back to
 #   `accept()`, so a caller who stays on the line never keeps the next one waiting.
-# - Whoever owns the listener stops it by shutting it down or closing it. Then
-#   `accept()` raises `OSError`. That is your signal: **return quietly** (no exception,
-#   no retrying — a closed doorbell never rings again).
+# - Whoever owns the listener stops it by shutting it down or closing it
+#   (`listener.shutdown(socket.SHUT_RDWR)` or `listener.close()`). Then `accept()`
+#   raises `OSError`. That is your signal: **return quietly** (no exception, no
+#   retrying — a closed doorbell never rings again).
 #
 # The checks give your function a real listener on 127.0.0.1, ring it with up to 20
 # callers who stay on the line, check each handler gets its own caller's line, then
@@ -373,7 +380,7 @@ check("serve_many", serve_many)
 # - `accept()` raising `OSError` after the listener is shut down or closed is the normal
 #   way for a server loop to end.
 #
-# **Next: 06 — a chat room.** Many callers, one shared room: everything each person
+# **Next: 06 · A chat room.** Many callers, one shared room: everything each person
 # says goes to everyone else, people join and leave (or vanish), and the list of who is
 # in the room is exactly the kind of shared state that needs a lock.
 
