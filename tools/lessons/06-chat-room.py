@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 06 — The chat room
+# # 06 · The chat room
 #
 # Everything so far comes together here: a doorbell (the listener), a phone call per
 # member (a stream each), lines as messages (lesson 04) and a thread per caller with a
@@ -21,7 +21,7 @@
 # %%
 import tcplessons
 
-print(tcplessons.versions())
+print(tcplessons.versions())  # the versions you run: paste this line if you ask for help
 
 from IPython.display import display
 
@@ -96,7 +96,8 @@ print(ada.text())
 # ## 2. Speaking the protocol by hand
 #
 # No widget needed: a plain socket can join. `sock.makefile("rb")` wraps the socket in a
-# file, so `readline()` keeps calling `recv()` until a whole line has arrived (one
+# file (`"rb"`: for reading bytes), so `readline()` keeps calling `recv()` until a whole
+# line has arrived (one
 # `recv()` is not one line, as lesson 04 showed). Close the file as well as the socket
 # (both in the `with`): the line stays open until both are closed.
 #
@@ -165,7 +166,9 @@ window.wait_for("* mallory left")
 #
 # Here we show the abrupt case, which a notebook can show at once: Bob's line is
 # **reset**. The server's thread reading Bob's line gets `ConnectionResetError`; the
-# room removes Bob and tells the others. Everyone else keeps chatting.
+# room removes Bob and tells the others. Everyone else keeps chatting. The last line
+# printed is the error in the server's log: the server numbers its lines in the order
+# callers rang, and Bob's is line 3.
 
 # %%
 bob.vanish()
@@ -173,7 +176,11 @@ window.wait_for("* bob left")
 ada.say("is bob gone?")
 window.wait_for("ada: is bob gone?")
 print(window.text(last=2))
-print(server.log.wait_for("error", line=3))
+print(server.log.wait_for("error", line=3))  # Bob was the 3rd caller: you, ada, bob
+
+# %% [markdown]
+# `[Errno 104]` is Linux's number for "connection reset"; other systems print another
+# number (and some name the error a little differently), but it means the same thing.
 
 # %% [markdown]
 # The sneakier problem is a member who stays connected but **never reads**. Whatever the
@@ -185,10 +192,11 @@ print(server.log.wait_for("error", line=3))
 # The course's room never lets one member hold up the others: a member whose send
 # makes no progress for `send_timeout` seconds (0.2 s in this lesson), or for whom too
 # much is waiting, is dropped and announced as left. The lesson's small `send_buffer`
-# (32 kB) makes the buffers fill quickly, so we do not have to wait long.
+# (32 KiB, 32 × 1024 bytes) makes the buffers fill quickly, so we do not have to wait
+# long.
 #
-# Sleepy joins and never reads; Ada sends 30 kB messages until the room gives up on
-# Sleepy. The window gets every message at once all along:
+# Sleepy joins and never reads; Ada sends messages of 30,000 bytes until the room gives
+# up on Sleepy. The window gets every message at once all along:
 
 # %%
 sleepy = ChatBot(server, "sleepy", reads=False, receive_buffer=4096)
@@ -233,9 +241,11 @@ sleepy.close()
 # 2. if sending to a member fails (`OSError`: they vanished), remove that member and
 #    announce `* NAME left` to the others; no exception may escape to the caller;
 # 3. many threads call these methods at once (one per member, lesson 05): the room's
-#    list of members must stay right, every line must reach each member whole — never
-#    mixed with a piece of someone else's line — and one member who is slow to take
-#    their lines must not stop the others from joining, leaving or talking.
+#    list of members must stay right, and every line must reach each member whole —
+#    never mixed with a piece of someone else's line. A member who is slow to take their
+#    lines must not block joins, leaves or messages to the **other** members: never
+#    hold the room's lock while sending. A lock of each member's own, held only around
+#    that member's `sendall()`, is fine.
 #
 # *Hint for rule 3:* lesson 05's rule was "never wait for the network while holding a
 # lock". A `sendall()` can wait. So take what you need from the room under its lock,
@@ -249,7 +259,9 @@ sleepy.close()
 
 # Spot the bug first. This room is what most of us write on the first try. Three members
 # join, each over a real TCP line to a doorbell of our own; Bob vanishes the way
-# `vanish()` did above (his line is reset), and Ada speaks:
+# `vanish()` did above (his line is reset), and Ada speaks. (You needn't follow the
+# three lines after the comment "Bob vanishes": `SO_LINGER`, `struct` and `select` only
+# reset Bob's line the way `vanish()` does, and wait until the reset has arrived.)
 
 # %% tags=["raises-exception"]
 import select
@@ -325,7 +337,9 @@ check("ChatRoom", ChatRoom)
 # default, set with the socket option `SO_SNDTIMEO`): a `sendall()` to a member who never
 # reads fails with an `OSError` instead of waiting forever, and your rule 2 drops that
 # member. Your room is simpler than the course's: until the deadline passes, the thread
-# that is sending waits, and so does whoever talks next.
+# that is sending to a member who does not read waits, and so does the next message for
+# that member. Joins, leaves and messages to the other members go on meanwhile, as long
+# as nobody holds the room's lock while sending (rule 3).
 
 # %%
 if check("ChatRoom", ChatRoom).passed:
@@ -354,9 +368,10 @@ else:
 #   vanished member, and give every send a deadline so a member who never reads is
 #   dropped.
 #
-# **Next:** a thread per member works well for a room of a few hundred. Later lessons
-# (not written yet) will measure it against event loops (`selectors`, `asyncio`), which
-# serve thousands of lines from one thread.
+# **Next: 07 · One thread, many callers: the event loop.** A thread per member works
+# well for a room of a few hundred. Lesson 07 serves every caller from **one** thread:
+# an event loop asks the operating system which lines have something to read, and
+# serves each in turn.
 #
 # Hang up every line and stop the servers:
 
