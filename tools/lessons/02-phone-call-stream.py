@@ -187,14 +187,12 @@ check("recv_exactly", recv_exactly)
 # First, two words this section needs. The operating system keeps a **buffer** for each
 # socket, a waiting room for bytes: a *send buffer* for bytes on their way out and a
 # *receive buffer* for bytes that arrived but nobody has read yet. When the reader does
-# not read, its receive buffer fills up, then the sender's send buffer. Normally a
-# `send()` that finds no room *waits* until the reader makes some: the socket
-# **blocks**. A socket switched to **non-blocking** mode, with `setblocking(False)`,
-# never waits: it does what it can at once, and raises `BlockingIOError` if it can do
-# nothing at all.
-#
-# Without a timeout, `send()` usually waits, but it may still return early, having
-# taken only part of your data: so use `sendall()`, as this section shows.
+# not read, its receive buffer fills up, then the sender's send buffer. Without a
+# timeout, a `send()` that finds no room usually *waits* until the reader makes some:
+# the socket **blocks**. But it may still return early, having taken only part of your
+# data: so use `sendall()`, as this section shows. A socket switched to
+# **non-blocking** mode, with `setblocking(False)`, never waits: it does what it can at
+# once, and raises `BlockingIOError` if it can do nothing at all.
 #
 # `send(data)` hands bytes to the operating system and returns **how many it took**.
 # That can be fewer than you gave it: the operating system only has so much buffer
