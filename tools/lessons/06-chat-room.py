@@ -97,9 +97,8 @@ print(ada.text())
 #
 # No widget needed: a plain socket can join. `sock.makefile("rb")` wraps the socket in a
 # file (`"rb"`: for reading bytes), so `readline()` keeps calling `recv()` until a whole
-# line has arrived (one
-# `recv()` is not one line, as lesson 04 showed). Close the file as well as the socket
-# (both in the `with`): the line stays open until both are closed.
+# line has arrived (one `recv()` is not one line, as lesson 04 showed). Close the file
+# as well as the socket (both in the `with`): the line stays open until both are closed.
 #
 # The server refuses some names with a line starting with `!` and lets you try again:
 # an empty name, a name with spaces (other members could not tell where the name ends)
@@ -337,9 +336,11 @@ check("ChatRoom", ChatRoom)
 # default, set with the socket option `SO_SNDTIMEO`): a `sendall()` to a member who never
 # reads fails with an `OSError` instead of waiting forever, and your rule 2 drops that
 # member. Your room is simpler than the course's: until the deadline passes, the thread
-# that is sending to a member who does not read waits, and so does the next message for
-# that member. Joins, leaves and messages to the other members go on meanwhile, as long
-# as nobody holds the room's lock while sending (rule 3).
+# that is sending to a member who does not read waits there, so the members after them
+# in that round get the line up to a second late, and every other thread that reaches
+# that member's own lock waits too. The room itself stays free — joins, leaves and the
+# list of members never wait — as long as nobody holds the room's lock while sending
+# (rule 3). The course's room, with its queue per member, avoids even that delay.
 
 # %%
 if check("ChatRoom", ChatRoom).passed:
