@@ -14,12 +14,14 @@ Exercises: ``check("recv_exactly", recv_exactly)`` runs the checks of one exerci
 Instructors: ``python -m tcplessons grade NOTEBOOK...``.
 """
 
-from . import chat, clients, events, framing, servers, widgets
+from . import chat, clients, errors, events, framing, servers, widgets
 from .chat import *  # noqa: F401,F403
 from .clients import *  # noqa: F401,F403
+from .errors import *  # noqa: F401,F403
 from .events import *  # noqa: F401,F403
 from .exercises import check
 from .framing import *  # noqa: F401,F403
+from .glossary import error_glossary
 from .servers import *  # noqa: F401,F403
 from .widgets import *  # noqa: F401,F403
 
@@ -32,7 +34,8 @@ __all__ = sorted(
     + framing.__all__
     + chat.__all__
     + widgets.__all__
-    + ["check", "versions"]
+    + errors.__all__
+    + ["check", "error_glossary", "versions"]
 )
 
 
