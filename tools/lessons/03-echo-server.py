@@ -14,6 +14,7 @@
 # %%
 import tcplessons
 print(tcplessons.versions())
+tcplessons.explain_errors()  # adds a line under socket errors: what they mean, which lesson
 
 import select
 import socket

@@ -19,6 +19,7 @@
 # %%
 import tcplessons
 print(tcplessons.versions())
+tcplessons.explain_errors()  # adds a line under socket errors: what they mean, which lesson
 
 import codecs
 import socket
