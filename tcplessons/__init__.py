@@ -14,7 +14,7 @@ Exercises: ``check("recv_exactly", recv_exactly)`` runs the checks of one exerci
 Instructors: ``python -m tcplessons grade NOTEBOOK...``.
 """
 
-from . import chat, clients, errors, events, framing, servers, widgets
+from . import chat, clients, errors, events, framing, loopback, servers, states, widgets
 from .chat import *  # noqa: F401,F403
 from .clients import *  # noqa: F401,F403
 from .errors import *  # noqa: F401,F403
@@ -22,7 +22,9 @@ from .events import *  # noqa: F401,F403
 from .exercises import check
 from .framing import *  # noqa: F401,F403
 from .glossary import error_glossary
+from .loopback import *  # noqa: F401,F403
 from .servers import *  # noqa: F401,F403
+from .states import *  # noqa: F401,F403
 from .widgets import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
@@ -35,6 +37,8 @@ __all__ = sorted(
     + chat.__all__
     + widgets.__all__
     + errors.__all__
+    + loopback.__all__
+    + states.__all__
     + ["check", "error_glossary", "versions"]
 )
 

@@ -54,6 +54,17 @@ def _ends_of(sock: socket.socket) -> Tuple[tuple, Optional[tuple]]:
     return _ends[sock]
 
 
+def _listening(sock: socket.socket) -> bool:
+    """Whether ``sock`` is a listener (assumed, where the system cannot say)."""
+    option = getattr(socket, "SO_ACCEPTCONN", None)
+    if option is None:
+        return True
+    try:
+        return bool(sock.getsockopt(socket.SOL_SOCKET, option))
+    except OSError:
+        return True
+
+
 def _same(a, b) -> bool:
     """Whether psutil's address ``a`` is the socket address ``b`` (host and port)."""
     if not a or not b:
@@ -77,6 +88,8 @@ def tcp_state(sock: socket.socket) -> str:
     import psutil  # imported here: only lesson 09 needs it
 
     local, remote = _ends_of(sock)
+    if remote is None and sock.fileno() != -1 and not _listening(sock):
+        return "CLOSED"  # neither a doorbell nor on a call (never connected, or reset)
     # This program's own sockets first: quick, and allowed on every system.
     status = _find(psutil.Process().net_connections(kind="tcp"), local, remote)
     if status is None:
