@@ -21,7 +21,7 @@ from .errors import *  # noqa: F401,F403
 from .events import *  # noqa: F401,F403
 from .exercises import check
 from .framing import *  # noqa: F401,F403
-from .glossary import error_glossary
+from .glossary import error_glossary  # noqa: F401
 from .loopback import *  # noqa: F401,F403
 from .servers import *  # noqa: F401,F403
 from .states import *  # noqa: F401,F403
