@@ -3,7 +3,8 @@
 - :func:`has_ipv6_loopback` — whether this computer has the IPv6 loopback address ``::1``.
 - :func:`silent_listener` — a listener whose queue is full and that never answers, so a
   ``connect()`` to it waits until its timeout, like one to a computer that is switched
-  off.  Yields ``None`` where the system refuses such a call instead (Windows does).
+  off.  Where the system refuses such a call instead (Windows does), its ``silent`` is
+  False.
 - :func:`closed_port` — an address on loopback where nobody listens (connecting is
   refused at once), kept so no other program takes the port meanwhile.
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Tuple
 
 __all__ = ["SilentListener", "closed_port", "has_ipv6_loopback", "silent_listener"]
 
@@ -37,21 +38,25 @@ def has_ipv6_loopback() -> bool:
 
 @dataclass
 class SilentListener:
-    """A listening socket that never answers: ``address`` is where to (fail to) call."""
+    """A listening socket that never answers: ``address`` is where to (fail to) call.
+
+    ``silent`` is False where this system refuses calls to a full queue instead.
+    """
 
     address: Tuple
     family: socket.AddressFamily
+    silent: bool = True
 
 
 @contextlib.contextmanager
-def silent_listener(host: str = "127.0.0.1") -> Iterator[Optional[SilentListener]]:
-    """A listener on ``host`` with a full queue that never accepts; ``None`` if impossible.
+def silent_listener(host: str = "127.0.0.1") -> Iterator[SilentListener]:
+    """A listener on ``host`` with a full queue that never accepts.
 
     How it works: ``listen(0)`` allows one waiting call; one call fills the queue.  Linux
     and macOS then ignore every new call's first packet (its SYN), so the caller hears
     nothing at all and its ``connect()`` waits until its timeout.  Windows refuses such
-    calls instead, and where that happens (the probe call is refused or answered) this
-    yields ``None``.  Everything is closed afterwards.
+    calls instead: where that happens (the probe call is refused or answered) the
+    listener's ``silent`` is False.  Everything is closed afterwards.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     opened: List[socket.socket] = []
@@ -71,11 +76,12 @@ def silent_listener(host: str = "127.0.0.1") -> Iterator[Optional[SilentListener
         try:
             probe.connect(address)
         except TimeoutError:
-            yield SilentListener(address, family)  # the probe heard nothing: silent
+            silent = True  # the probe heard nothing
         except OSError:
-            yield None  # refused: this system answers a full queue
+            silent = False  # refused: this system answers a full queue
         else:
-            yield None  # answered: the queue was not full after all
+            silent = False  # answered: the queue was not full after all
+        yield SilentListener(address, family, silent)
     finally:
         for sock in reversed(opened):
             sock.close()

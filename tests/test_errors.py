@@ -71,7 +71,7 @@ RAISE = {
 NOT_SOCKET = {
     "ZeroDivisionError": "1 / 0",
     "FileNotFoundError": "open('/no/such/file/anywhere')",
-    "PermissionError on a file": "raise PermissionError(errno.EACCES, 'Permission denied', 'x.txt')",
+    "PermissionError on a file": "raise PermissionError(errno.EACCES, 'Denied', 'x.txt')",
     "KeyError": "{}['missing']",
 }
 LINE_PREFIX = "[tcplessons] "
