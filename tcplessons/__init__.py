@@ -11,6 +11,8 @@ Start here::
     server.stop()
 
 Exercises: ``check("recv_exactly", recv_exactly)`` runs the checks of one exercise.
+Errors: ``explain()`` says what the last socket error means; ``explain_errors()`` adds
+that as one line under every socket error's traceback (every lesson's first cell).
 Instructors: ``python -m tcplessons grade NOTEBOOK...``.
 """
 

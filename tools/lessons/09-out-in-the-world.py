@@ -124,8 +124,9 @@ with socket.create_connection(("127.0.0.1", port), timeout=5) as phone:
 # `socket.create_connection((name, port))` does exactly this for you: it asks
 # `getaddrinfo` for the name's addresses and tries them **in order**, each one until it
 # connects or fails, and returns the first socket that connects. Only when every
-# address has failed does it raise (the last error). So calling `localhost` works here
-# whatever order your computer lists its addresses in:
+# address has failed does it raise: the last error, or with `all_errors=True` all of
+# them together. So calling `localhost` works here whatever order your computer lists
+# its addresses in:
 
 # %%
 with socket.create_connection(("localhost", port), timeout=5) as phone:
@@ -134,11 +135,11 @@ with socket.create_connection(("localhost", port), timeout=5) as phone:
 # %% [markdown]
 # **Why Windows takes about two seconds to refuse.** On Linux and macOS a refusal
 # comes back at once: one reset, and `connect()` raises. Windows does not believe the
-# first reset: it sends the opening packet of the call again, twice by default, half a
-# second and then a second later, and raises `ConnectionRefusedError` only when those
-# are refused too. So on Windows, every address that refuses costs about two seconds,
-# even on loopback, and a name that lists `::1` first makes every call to a server
-# that listens only on `127.0.0.1` two seconds slow. The fix is on the server's side:
+# first reset: it sends the opening packet of the call again, twice by default, and
+# raises `ConnectionRefusedError` only when those are refused too. So on Windows,
+# every address that refuses costs about two seconds, even on loopback, and a name
+# that lists `::1` first makes every call to a server that listens only on
+# `127.0.0.1` two seconds slow. The fix is on the server's side:
 # listen on both, or call the address (not the name) you know it listens on.
 
 # %% [markdown]
@@ -200,7 +201,7 @@ phone.close()
 # listener that allows one waiting call (`listen(0)`), one call that fills its queue,
 # and no `accept()` ever. Linux and macOS then **ignore** every new call's opening
 # packet (its SYN: "may I call?"); the caller hears nothing, not even a refusal, and
-# would keep asking for about two minutes. `silent_listener()` builds exactly that, and
+# would keep asking for a minute or two. `silent_listener()` builds exactly that, and
 # takes it down afterwards. (Windows refuses such calls instead, so there this cell
 # shows a refusal.)
 
