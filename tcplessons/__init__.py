@@ -11,6 +11,8 @@ Start here::
     server.stop()
 
 Exercises: ``check("recv_exactly", recv_exactly)`` runs the checks of one exercise.
+Errors: ``explain()`` says what the last socket error means; ``explain_errors()`` adds
+that as one line under every socket error's traceback (every lesson's first cell).
 Instructors: ``python -m tcplessons grade NOTEBOOK...``.
 """
 
@@ -19,14 +21,29 @@ from . import portable
 # TCPLESSONS_PORTABLE=1 switches the Linux-only socket behaviours off (see portable.py).
 portable.install_from_environment()
 
-from . import chat, clients, events, framing, servers, slow_network, widgets  # noqa: E402
+from . import (  # noqa: E402
+    chat,
+    clients,
+    errors,
+    events,
+    framing,
+    loopback,
+    servers,
+    slow_network,
+    states,
+    widgets,
+)
 from .chat import *  # noqa: E402,F401,F403
 from .clients import *  # noqa: E402,F401,F403
+from .errors import *  # noqa: E402,F401,F403
 from .events import *  # noqa: E402,F401,F403
 from .exercises import check  # noqa: E402,F401
 from .framing import *  # noqa: E402,F401,F403
+from .glossary import error_glossary  # noqa: E402,F401
+from .loopback import *  # noqa: E402,F401,F403
 from .servers import *  # noqa: E402,F401,F403
 from .slow_network import *  # noqa: E402,F401,F403
+from .states import *  # noqa: E402,F401,F403
 from .widgets import *  # noqa: E402,F401,F403
 
 __version__ = "0.1.0"
@@ -39,7 +56,10 @@ __all__ = sorted(
     + chat.__all__
     + slow_network.__all__
     + widgets.__all__
-    + ["check", "versions"]
+    + errors.__all__
+    + loopback.__all__
+    + states.__all__
+    + ["check", "error_glossary", "versions"]
 )
 
 

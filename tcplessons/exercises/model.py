@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
-__all__ = ["CheckFailed", "Check", "Exercise", "Report", "Result", "NOT_WRITTEN_HINT"]
+__all__ = ["CheckFailed", "CheckSkipped", "Check", "Exercise", "Report", "Result", "NOT_WRITTEN_HINT"]
 
 NOT_WRITTEN_HINT = "Write the code in the exercise cell, run that cell, then run this one again."
 
@@ -50,6 +50,15 @@ class CheckFailed(AssertionError):
         return "\n".join(parts)
 
 
+class CheckSkipped(Exception):
+    """Raised by a check that cannot run on this computer (e.g. no ``::1``): the report
+    shows ``[skip] reason`` and leaves the check out of the count."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Check:
     """One behaviour the learner's object must have; ``run(obj)`` raises on failure."""
@@ -65,6 +74,7 @@ class Result:
     name: str
     passed: bool
     message: str = ""
+    skipped: bool = False
 
 
 def _describe_exception(exc: BaseException) -> str:
@@ -110,6 +120,8 @@ class Exercise:
         for check in self.checks:
             try:
                 check.run(obj)
+            except CheckSkipped as skip:
+                results.append(Result(check.name, False, skip.reason, skipped=True))
             except CheckFailed as failure:
                 if failure.cause and failure.cause in causes_explained:
                     message = f"{failure.what} — the same problem as above"
@@ -136,20 +148,25 @@ class Report:
     results: List[Result]
 
     @property
+    def run_results(self) -> List[Result]:
+        """The results of the checks that ran (skipped ones left out)."""
+        return [r for r in self.results if not r.skipped]
+
+    @property
     def passed(self) -> bool:
-        return bool(self.results) and all(r.passed for r in self.results)
+        return bool(self.run_results) and all(r.passed for r in self.run_results)
 
     @property
     def score(self) -> int:
-        return sum(r.passed for r in self.results)
+        return sum(r.passed for r in self.run_results)
 
     @property
     def max_score(self) -> int:
-        return len(self.results)
+        return len(self.run_results)
 
     def _not_written(self) -> Optional[str]:
         """The stub's message when every check failed because nothing is written yet."""
-        firsts = {r.message.split("\n")[0] for r in self.results}
+        firsts = {r.message.split("\n")[0] for r in self.run_results}
         if len(firsts) == 1 and not any(r.passed for r in self.results):
             only = firsts.pop()
             if only.startswith("not written yet"):
@@ -168,9 +185,12 @@ class Report:
             out.append(f"  {stub}")
             out.append(f"  hint: {NOT_WRITTEN_HINT}")
             out.append("  The checks waiting for it:")
-            out += [f"    - {r.name}" for r in self.results]
+            out += [f"    - {r.name}" for r in self.run_results]
             return "\n".join(out)
         for r in self.results:
+            if r.skipped:
+                out.append(f"  [skip] {r.name} ({r.message})")
+                continue
             out.append(f"  [{'pass' if r.passed else 'FAIL'}] {r.name}")
             if not r.passed:
                 out += [f"         {line}" for line in r.message.splitlines()]
@@ -183,7 +203,7 @@ class Report:
         rows = []
         stub = self._not_written()
         for r in self.results:
-            mark = "pass" if r.passed else "FAIL"
+            mark = "skip" if r.skipped else "pass" if r.passed else "FAIL"
             detail = "" if (r.passed or stub) else html.escape(r.message).replace("\n", "<br>")
             rows.append(
                 f"<tr><td style='text-align:left'><b>{mark}</b></td>"
@@ -204,5 +224,5 @@ class Report:
             "passed": self.passed,
             "score": self.score,
             "max_score": self.max_score,
-            "checks": [{"name": r.name, "passed": r.passed, "message": r.message} for r in self.results],
+            "checks": [{"name": r.name, "passed": r.passed, "message": r.message, **({"skipped": True} if r.skipped else {})} for r in self.results],
         }

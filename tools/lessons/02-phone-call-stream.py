@@ -13,6 +13,7 @@
 # %%
 import tcplessons
 print(tcplessons.versions())  # the versions you run: paste this line if you ask for help
+tcplessons.explain_errors()  # adds a line under socket errors: what they mean, which lesson
 
 import socket
 

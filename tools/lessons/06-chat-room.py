@@ -22,6 +22,7 @@
 import tcplessons
 
 print(tcplessons.versions())  # the versions you run: paste this line if you ask for help
+tcplessons.explain_errors()  # adds a line under socket errors: what they mean, which lesson
 
 from IPython.display import display
 
