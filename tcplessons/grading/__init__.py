@@ -145,7 +145,8 @@ def grade(
     how = sandboxing.choose(sandbox, warn or to_stderr)
     progress = progress or Progress(len(notebooks), enabled=False)
     progress.total = len(notebooks)
-    hidden = [*paths, *hide, *([checks_dir] if checks_dir else [])]
+    hidden = [*paths, *hide, *(str(Path(p).resolve().parent) for p in hide)]
+    hidden += [checks_dir] if checks_dir else []
     hidden += [str(Path(p).parent) for p in paths if Path(p).is_file()]
     with temporary_folder() as tmp:
         run = Run(catalogue, timeout, cell_timeout, checks_dir, how, hidden, Path(tmp))

@@ -47,10 +47,28 @@ def _add_grade(commands) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = grade.add_argument
-    add("paths", nargs="+", metavar="PATH", help="a notebook, or a folder of notebooks (its *.ipynb, sorted)")
-    add("--json", action="store_true", help="print the results as JSON on stdout instead of a table")
-    add("--csv", metavar="FILE", help="also write a gradebook: a row per notebook, a column per exercise, total")
-    add("--jobs", "-j", type=_jobs, default=1, metavar="N", help="grade N notebooks at once (default 1)")
+    add(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a notebook, or a folder of notebooks (its *.ipynb, sorted)",
+    )
+    add(
+        "--json", action="store_true", help="print the results as JSON on stdout instead of a table"
+    )
+    add(
+        "--csv",
+        metavar="FILE",
+        help="also write a gradebook: a row per notebook, a column per exercise, total",
+    )
+    add(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="grade N notebooks at once (default 1)",
+    )
     add(
         "--timeout",
         type=_positive,
@@ -82,8 +100,16 @@ def _add_grade(commands) -> None:
         default="auto",
         help="run each notebook in a bubblewrap sandbox: auto (if bwrap works here), require, off",
     )
-    add("--shard", metavar="K/N", help="grade only the K-th of N slices of the notebooks; prints its JSON part")
-    add("--output", metavar="FILE", help="write the JSON (--json or --shard) to FILE instead of stdout")
+    add(
+        "--shard",
+        metavar="K/N",
+        help="grade only the K-th of N slices of the notebooks; prints its JSON part",
+    )
+    add(
+        "--output",
+        metavar="FILE",
+        help="write the JSON (--json or --shard) to FILE instead of stdout",
+    )
     add("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
@@ -96,12 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     _add_grade(commands)
-    book = commands.add_parser("gradebook", help="gradebook tools: merge the JSON parts of a sharded run")
+    book = commands.add_parser(
+        "gradebook", help="gradebook tools: merge the JSON parts of a sharded run"
+    )
     actions = book.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
-    merge = actions.add_parser("merge", help="join shards' JSON parts into one CSV gradebook", description=MERGE_HELP)
+    merge = actions.add_parser(
+        "merge", help="join shards' JSON parts into one CSV gradebook", description=MERGE_HELP
+    )
     merge.add_argument("parts", nargs="+", metavar="PART.json")
-    merge.add_argument("--csv", metavar="FILE", help="write the gradebook to FILE (default: stdout)")
+    merge.add_argument(
+        "--csv", metavar="FILE", help="write the gradebook to FILE (default: stdout)"
+    )
     merge.add_argument("--all-exercises", action="store_true", help="a column for every exercise")
     return parser
 
@@ -150,8 +182,15 @@ def _check_csv(path: str) -> str | None:
 
 
 def _checks_warning(folder: str | None) -> None:
-    if folder and os.path.isdir(folder) and not any(name.endswith(".py") for name in os.listdir(folder)):
-        print(f"tcplessons grade: warning: {folder} holds no .py files: no private checks added", file=sys.stderr)
+    if (
+        folder
+        and os.path.isdir(folder)
+        and not any(name.endswith(".py") for name in os.listdir(folder))
+    ):
+        print(
+            f"tcplessons grade: warning: {folder} holds no .py files: no private checks added",
+            file=sys.stderr,
+        )
 
 
 def _write_report(text: str, output: str | None) -> None:
@@ -170,7 +209,9 @@ def grade_command(args: argparse.Namespace) -> int:
     from .submissions import parse_shard
 
     if args.cell_timeout is not None and args.cell_timeout > args.timeout:
-        return _fail(f"--cell-timeout ({args.cell_timeout:g}) cannot be longer than --timeout ({args.timeout:g})")
+        return _fail(
+            f"--cell-timeout ({args.cell_timeout:g}) cannot be longer than --timeout ({args.timeout:g})"
+        )
     _stop_on_signals()
     try:
         shard_of = parse_shard(args.shard) if args.shard else None
@@ -196,7 +237,9 @@ def grade_command(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except Stopped as exc:
         name = signal.Signals(exc.signum).name
-        return _fail(f"stopped by {name}; the notebooks being graded were stopped", 128 + exc.signum)
+        return _fail(
+            f"stopped by {name}; the notebooks being graded were stopped", 128 + exc.signum
+        )
     except KeyboardInterrupt:
         return _fail("interrupted; the notebooks being graded were stopped", 130)
     if shard_of:
@@ -217,7 +260,10 @@ def grade_command(args: argparse.Namespace) -> int:
     faults = [s for s in submissions if s.fault]
     if faults:
         first = faults[0]
-        return _fail(f"the grader failed on {len(faults)} notebook(s), first {first.notebook}: {first.fault}", 1)
+        return _fail(
+            f"the grader failed on {len(faults)} notebook(s), first {first.notebook}: {first.fault}",
+            1,
+        )
     return 0
 
 

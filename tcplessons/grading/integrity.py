@@ -196,14 +196,20 @@ class _Scanner(ast.NodeVisitor):
         elif name == "type" and len(node.args) == 3:
             self.add("makes a class with type(name, bases, namespace)")
         elif isinstance(func, ast.Attribute) and func.attr in ("update", "pop", "setdefault"):
-            if _dotted(func.value).endswith("modules") or func.value is not None and "__dict__" in _dotted(func.value):
+            if (
+                _dotted(func.value).endswith("modules")
+                or func.value is not None
+                and "__dict__" in _dotted(func.value)
+            ):
                 self.add(f"changes {_dotted(func.value)}")
         self.generic_visit(node)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         bases = {ast.unparse(b) for b in node.bases}
         methods = [
-            s.name if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) else ast.unparse(s)[:30]
+            s.name
+            if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+            else ast.unparse(s)[:30]
             for s in node.body
             if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))  # docstring
             and not isinstance(s, ast.Pass)
@@ -249,7 +255,7 @@ def findings(tree: ast.AST, imported: set[str] | None = None) -> list[str]:
 def edited_check_cells(notebook: Notebook) -> list[str]:
     """Cells tagged ``check`` that no longer only call ``check("id", name)``."""
     return [
-        f"the check cell {cell.label} was edited"
+        f"the check {cell.label} was edited"
         for cell in notebook.tagged("check")
         if check_call(cell.source) is None
     ]

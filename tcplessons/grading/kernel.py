@@ -34,7 +34,9 @@ class Kernel:
     visible cell that raised.
     """
 
-    def __init__(self, nb: Any, cwd: str, env: dict[str, str], on_error: Callable[[int, str], None]):
+    def __init__(
+        self, nb: Any, cwd: str, env: dict[str, str], on_error: Callable[[int, str], None]
+    ):
         self.nb, self.cwd, self.env, self.on_error = nb, cwd, env, on_error
         self.km: Any = None
         self.kc: Any = None

@@ -88,7 +88,9 @@ def bound_names(stmt: ast.stmt) -> set[str]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
             continue  # its body is a scope of its own
-        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        if isinstance(
+            node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+        ):
             continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
@@ -152,9 +154,12 @@ def read_notebook(path: str) -> tuple[Notebook, object]:
             continue
         tags = list(cell.get("metadata", {}).get("tags") or [])
         try:
-            tree = ast.parse(_python_source(source))
-        except (SyntaxError, ValueError):
-            tree = None
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):  # perhaps IPython's own syntax: %magic, !shell
+            try:
+                tree = ast.parse(_python_source(source))
+            except (SyntaxError, ValueError):
+                tree = None
         cells.append(Cell(index, source, tags, tree))
     return Notebook(cells), nb
 

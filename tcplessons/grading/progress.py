@@ -37,7 +37,9 @@ class Progress:
             return
         sub = as_submission(submission)
         # Out of every exercise of the notebook's own lessons, attempted or not.
-        counted = [e for e in sub.exercises if e.id in sub.counted] or [e for e in sub.exercises if e.attempted]
+        counted = [e for e in sub.exercises if e.id in sub.counted] or [
+            e for e in sub.exercises if e.attempted
+        ]
         score, out_of = sum(e.score for e in counted), sum(e.max_score for e in counted)
         attempted = any(e.attempted for e in sub.exercises)
         summary = f"{score}/{out_of} checks passed" if attempted else "no exercise attempted"

@@ -84,7 +84,9 @@ def format_table(submissions: list[Submission | dict], every_exercise: bool = Fa
         cells = [sub.notebook]
         for ex_id in columns:
             ex = by_id[ex_id]
-            cells.append(f"{ex.score}/{ex.max_score}" if ex.attempted else ("-" if ex_id in own else ""))
+            cells.append(
+                f"{ex.score}/{ex.max_score}" if ex.attempted else ("-" if ex_id in own else "")
+            )
         score, out_of = _totals(sub, columns)
         total = "NOT GRADED" if sub.unreadable else f"{score}/{out_of}"
         cells.append(f"{total} TAMPERED" if sub.tampered else total)
@@ -100,7 +102,9 @@ def format_table(submissions: list[Submission | dict], every_exercise: bool = Fa
             "score = checks passed / checks; - = not attempted (the notebook does not define it);"
             " blank = not one of the notebook's lessons"
         )
-        out.append("total = every exercise of the notebook's own lessons (those its check cells name)")
+        out.append(
+            "total = every exercise of the notebook's own lessons (those its check cells name)"
+        )
     else:
         out.append("No notebook defined any exercise the grader knows.")
     if any(s.tampered for s in subs):

@@ -15,7 +15,9 @@ def _explain_missing(exercise_id: str, state: WorkerState) -> str:
     for index in reversed((state.definitions or {}).get(exercise_id) or []):
         label = state.labels.get(index, f"cell {index + 1}")
         if state.skipped.get(index):
-            return f"{NOT_ATTEMPTED}: {label}, where {exercise_id} is defined, {state.skipped[index]}"
+            return (
+                f"{NOT_ATTEMPTED}: {label}, where {exercise_id} is defined, {state.skipped[index]}"
+            )
         if index in state.errors:
             return f"{NOT_ATTEMPTED}: {label}, where {exercise_id} is defined, raised {state.errors[index]}"
     return NOT_ATTEMPTED
@@ -34,7 +36,9 @@ def _exercise(ex: ExerciseInfo, state: WorkerState, stop: str) -> ExerciseResult
         return ExerciseResult(ex.id, False, _every(ex.checks, message))
     if ex.id in state.tampered_exercises:
         message = f"TAMPERED, not checked: {state.tampered_exercises[ex.id]}"
-        return ExerciseResult(ex.id, True, _every(state.check_names.get(ex.id) or ex.checks, message))
+        return ExerciseResult(
+            ex.id, True, _every(state.check_names.get(ex.id) or ex.checks, message)
+        )
     if ex.id in state.results or (defined is not None and ex.id in defined):
         names = state.check_names.get(ex.id) or ex.checks
         checks = list(state.results.get(ex.id, []))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .kernel import Kernel, KernelGone
+from .limits import GiveUp, OutOfTime, seconds
 
 if TYPE_CHECKING:
     from .worker import Worker
@@ -32,10 +33,14 @@ def hidden_call(function: str, *args: Any) -> str:
     return f"__import__('tcplessons.grading.inkernel', fromlist=['_']).{function}({arguments})"
 
 
-async def ask(worker: Worker, kernel: Kernel, answer: Path, function: str, *args: Any, at_least: float = 0.0):
+async def ask(
+    worker: Worker, kernel: Kernel, answer: Path, function: str, *args: Any, at_least: float = 0.0
+):
     """Run a hidden helper cell; return (how it ended, its JSON answer or None)."""
     answer.unlink(missing_ok=True)
-    how = await kernel.execute(worker.limit(at_least), source=hidden_call(function, str(answer), *args))
+    how = await kernel.execute(
+        worker.limit(at_least), source=hidden_call(function, str(answer), *args)
+    )
     try:
         return how, json.loads(answer.read_text())
     except (OSError, ValueError):
@@ -63,8 +68,6 @@ class Runner:
             await self.kernel.start(self.worker.remaining())
         except KernelGone:
             if self.worker.remaining() <= 0.05:
-                from .worker import OutOfTime
-
                 raise OutOfTime() from None
             raise
         if self.kernel.pid and not self.worker.job.sandbox:
@@ -77,7 +80,6 @@ class Runner:
             self.kernel = None
 
     async def restart(self, why: str) -> None:
-        from .worker import GiveUp
 
         await self.stop()
         self.restarts += 1
@@ -89,7 +91,6 @@ class Runner:
 
     async def run_all(self) -> None:
         """Run every code cell (but the skipped ones) in order in the current kernel."""
-        from .worker import seconds
 
         cells = self.worker.notebook.cells
         position = 0
@@ -104,8 +105,12 @@ class Runner:
             self.ran.add(cell.index)
             limit = seconds(self.kernel.limit)
             if how == "interrupted":
-                self.worker.note(f"{cell.label} did not finish within {limit}; it was interrupted and the run went on")
-                self.state.skipped[cell.index] = f"did not finish within {limit} and was interrupted"
+                self.worker.note(
+                    f"{cell.label} did not finish within {limit}; it was interrupted and the run went on"
+                )
+                self.state.skipped[cell.index] = (
+                    f"did not finish within {limit} and was interrupted"
+                )
             elif how in ("stuck", "dead"):
                 if how == "stuck":
                     self.state.skipped[cell.index] = (
@@ -115,7 +120,9 @@ class Runner:
                 else:
                     why = f"the kernel died while running {cell.label} (os._exit()? exit()?)"
                     self.state.skipped[cell.index] = "killed the kernel (os._exit()? exit()?)"
-                self.worker.note(f"{why}; that cell was skipped and the cells before it were run again")
+                self.worker.note(
+                    f"{why}; that cell was skipped and the cells before it were run again"
+                )
                 await self.restart(why)
                 position = 0  # a fresh kernel: run the cells before this one again
 
@@ -132,7 +139,6 @@ async def run_cells(worker: Worker) -> Runner:
 
 async def take_inventory(worker: Worker, runner: Runner) -> dict[str, str]:
     """Step 4: which exercises the notebook's kernel defines; id -> the name to grade."""
-    from .worker import GiveUp, seconds
 
     worker.state.current = ""
     answer = worker.job.job_dir / "inventory.json"

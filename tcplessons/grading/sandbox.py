@@ -1,9 +1,10 @@
 """The sandbox each worker runs in: bubblewrap (``bwrap``), as Flatpak uses it.
 
 Inside, the whole file system is read-only; the instructor's home, the grader's working
-folder, ``/tmp``, every submission folder named on the command line, the ``--checks``
-folder and the gradebook are hidden behind empty folders; only this submission's own
-job folder (its copy of the notebook's folder, its kernels' answers) is writable, and
+folder, every submission folder named on the command line, the ``--checks`` folder and
+the gradebook's folder are hidden behind empty read-only folders; ``/tmp`` is a private,
+empty one; only this submission's own job folder (its copy of the notebook's folder,
+its home, its kernels' answers) is writable, and
 the Python installation and the tcplessons package are visible read-only.  The network
 namespace is new (only loopback, which bwrap brings up: the exercises need 127.0.0.1),
 and so is the PID namespace: when the worker ends, every process it left ends too.
@@ -45,7 +46,18 @@ def probe() -> str:
     bwrap = shutil.which("bwrap")
     if not bwrap:
         return "bwrap (Debian's bubblewrap) is not installed"
-    command = [bwrap, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *_namespaces(), "true"]
+    command = [
+        bwrap,
+        "--ro-bind",
+        "/",
+        "/",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        *_namespaces(),
+        "true",
+    ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -79,7 +91,16 @@ def bwrap_command(job_dir: Path, package_dir: Path, hide: Iterable[str]) -> list
     ``hide``: the instructor's folders the submission must not see (submission folders,
     the private checks, the gradebook's folder, the grader's temporary folder).
     """
-    args = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+    args = [
+        shutil.which("bwrap") or "bwrap",
+        "--ro-bind",
+        "/",
+        "/",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
     hidden: list[Path] = []
     for place in [Path.home(), Path.cwd(), Path("/tmp"), *map(Path, hide)]:
         place = place.resolve()
@@ -104,6 +125,9 @@ def bwrap_command(job_dir: Path, package_dir: Path, hide: Iterable[str]) -> list
     if any(package_dir == h or h in package_dir.parents for h in hidden):
         args += ["--ro-bind", str(package_dir), str(package_dir)]
     args += ["--bind", str(job_dir), str(job_dir), "--chdir", str(job_dir)]
+    for place in hidden:  # empty and read-only: writing there fails; /tmp stays private scratch
+        if place != Path("/tmp"):
+            args += ["--remount-ro", str(place)]
     args += ["--setenv", "HOME", str(job_dir / "home"), "--setenv", "TMPDIR", str(job_dir / "tmp")]
     args += [*_namespaces(), "--new-session", "--"]
     return args

@@ -35,7 +35,8 @@ def find_notebooks(paths: Sequence[str]) -> list[Path]:
             candidates = sorted(
                 p
                 for p in path.rglob("*.ipynb")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
             )
         elif path.is_file():
             candidates = [path]
@@ -47,7 +48,9 @@ def find_notebooks(paths: Sequence[str]) -> list[Path]:
                 seen.add(key)
                 found.append(candidate)
     if not found:
-        raise GradingError(f"no notebooks (*.ipynb) found in: {' '.join(paths)} (nor in its subfolders)")
+        raise GradingError(
+            f"no notebooks (*.ipynb) found in: {' '.join(paths)} (nor in its subfolders)"
+        )
     return found
 
 

@@ -9,6 +9,7 @@ killed.  In the sandbox (:mod:`.sandbox`) the worker sees only that folder.
 
 from __future__ import annotations
 
+import compileall
 import json
 import signal
 import subprocess
@@ -54,7 +55,9 @@ def exercise_catalogue(checks_dir: str | None) -> list[ExerciseInfo]:
             raise GradingError(str(exc)) from None
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
-            raise GradingError(f"the private checks in {checks_dir} failed to load: {reason}") from None
+            raise GradingError(
+                f"the private checks in {checks_dir} failed to load: {reason}"
+            ) from None
     return [ExerciseInfo(e.id, e.lesson, [c.name for c in e.checks]) for e in all_exercises()]
 
 
@@ -100,10 +103,15 @@ class Run:
         self.hide: list[str] = hide
         self.tmp = tmp
         self.package_dir = Path(__file__).resolve().parent.parent
+        # Compiled files up to date now, so that no kernel rewrites one while grading.
+        compileall.compile_dir(str(self.package_dir), quiet=2)
         self.fingerprint = package_fingerprint(str(self.package_dir))
         self.private: list[list[str]] = []
         if checks_dir:  # handed to the clean kernel as text: the sandbox hides the folder
-            self.private = [[p.name, p.read_text(encoding="utf-8")] for p in sorted(Path(checks_dir).glob("*.py"))]
+            self.private = [
+                [p.name, p.read_text(encoding="utf-8")]
+                for p in sorted(Path(checks_dir).glob("*.py"))
+            ]
 
     def write_job(self, notebook: Path, number: int) -> Path:
         job_dir = self.tmp / f"nb{number}"
@@ -121,7 +129,9 @@ class Run:
             "fingerprint": self.fingerprint,
             "exercises": [ex.__dict__ for ex in self.catalogue],
             "private_checks": self.private,
-            "sandbox": bwrap_command(job_dir, self.package_dir, [*self.hide, str(self.tmp)]) if self.sandbox == "bwrap" else [],
+            "sandbox": bwrap_command(job_dir, self.package_dir, [*self.hide, str(self.tmp)])
+            if self.sandbox == "bwrap"
+            else [],
             "started": time.time(),  # the budget counts from here, the worker's start-up too
         }
         path = job_dir / "job.json"
@@ -132,7 +142,9 @@ class Run:
         """Run the worker for one notebook under a hard time limit; return its row."""
         with _running_lock:  # the lock: Ctrl-C sees every worker started
             if _stopping.is_set():
-                return build_submission(str(notebook), self.catalogue, WorkerState(), "grading was interrupted")
+                return build_submission(
+                    str(notebook), self.catalogue, WorkerState(), "grading was interrupted"
+                )
             job = self.write_job(notebook, number)
             proc = subprocess.Popen(
                 [sys.executable, "-m", "tcplessons.grading.worker", str(job)],
@@ -158,13 +170,20 @@ class Run:
             for pid in state.kernel_pids:  # kernels lead process groups of their own
                 kill_group(pid)
         return build_submission(
-            str(notebook), self.catalogue, state, *self._stop_and_fault(state, proc, killed, err), self.sandbox
+            str(notebook),
+            self.catalogue,
+            state,
+            *self._stop_and_fault(state, proc, killed, err),
+            self.sandbox,
         )
 
     def _stop_and_fault(self, state: WorkerState, proc: subprocess.Popen, killed: bool, err: bytes):
         if killed:
             where = state.current or "its first cell"
-            return f"grading this notebook was stopped after {self.timeout:g} s (while running {where})", ""
+            return (
+                f"grading this notebook was stopped after {self.timeout:g} s (while running {where})",
+                "",
+            )
         if state.fault or (proc.returncode or 0) > 0:
             stderr = err[-STDERR_KEPT:].decode("utf-8", "replace").strip()
             last = stderr.splitlines()[-1] if stderr else f"exit status {proc.returncode}"
@@ -172,11 +191,16 @@ class Run:
             return f"the grader failed on this notebook: {fault}", fault
         if not state.done:
             number = -proc.returncode if proc.returncode else "?"
-            return f"the grading process was killed (signal {number}), perhaps by the notebook's code", ""
+            return (
+                f"the grading process was killed (signal {number}), perhaps by the notebook's code",
+                "",
+            )
         return "", ""
 
 
-def grade_notebooks(notebooks: Sequence[Path], run: Run, jobs: int, progress: Progress) -> list[Submission]:
+def grade_notebooks(
+    notebooks: Sequence[Path], run: Run, jobs: int, progress: Progress
+) -> list[Submission]:
     """Grade ``notebooks`` with ``jobs`` workers at once; rows in the notebooks' order."""
     results: list[Submission | None] = [None] * len(notebooks)
     progress.start()

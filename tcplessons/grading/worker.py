@@ -12,10 +12,10 @@ supervisor knows what was done even if it has to kill this process:
    to bottom, as Run All would (:mod:`.runner`);
 4. ``take_inventory``: which exercise names that kernel ended up defining; then that
    kernel and everything it started are killed;
-5. ``check_in_clean_kernel``: a second, fresh kernel that never saw the notebook's
+5. ``check_in_clean_process``: a fresh Python process that never saw the notebook's
    top-level code imports the checks, runs only the definitions the exercises need
-   (extracted with :mod:`ast`) and runs each check in a hidden cell of its own
-   (:mod:`.checking`);
+   (extracted with :mod:`ast`) and runs each check on request (:mod:`.checking`,
+   :mod:`.cleanrun`);
 6. ``tidy_up``: kill every process below this one.
 """
 
@@ -32,7 +32,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .processes import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_PDEATHSIG, kill_descendants, prctl
+from .limits import GiveUp, OutOfTime, Stop, seconds
+from .processes import (
+    PR_SET_CHILD_SUBREAPER,
+    PR_SET_DUMPABLE,
+    PR_SET_PDEATHSIG,
+    kill_descendants,
+    prctl,
+)
 from .results import WorkerState
 
 __all__ = ["main", "package_fingerprint", "seconds"]
@@ -42,30 +49,14 @@ __all__ = ["main", "package_fingerprint", "seconds"]
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 
-class Stop(Exception):
-    """Grading of this notebook stops here; ``str(exc)`` says why, for every unchecked check."""
-
-
-class OutOfTime(Stop):
-    """The notebook's whole time budget is spent."""
-
-
-class GiveUp(Stop):
-    """The kernel had to be rebuilt too many times, or the notebook cannot be checked."""
-
-
-def seconds(value: float) -> str:
-    """``2 s``, ``1.5 s``: a time limit as a learner reads it (no 1.99146 s)."""
-    return f"{round(float(value), 1):g} s"
-
-
 def package_fingerprint(package_dir: str) -> dict[str, str]:
-    """SHA-256 of every ``.py`` file of the tcplessons package, by relative path."""
+    """SHA-256 of every file of the tcplessons package (its ``.py`` and compiled ``.pyc``,
+    which the supervisor brings up to date first), by relative path."""
     root = Path(package_dir)
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*.py"))
-        if "__pycache__" not in p.parts
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.suffix in (".py", ".pyc")
     }
 
 
@@ -124,7 +115,9 @@ class Worker:
         return min(max(self.job.cell_timeout, at_least), left)
 
     def kernel_env(self, home: Path) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JPY_", "IPYTHON"))}
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JPY_", "IPYTHON"))
+        }
         home.mkdir(parents=True, exist_ok=True)
         env.update(HOME=str(home), IPYTHONDIR=str(home / ".ipython"), MPLBACKEND="Agg")
         env.update(PYTHONNOUSERSITE="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
@@ -174,7 +167,7 @@ class Worker:
 
     # -- 3, 4, 5 ------------------------------------------------------------------------
     async def run(self) -> None:
-        from .checking import check_in_clean_kernel
+        from .checking import check_in_clean_process
         from .runner import run_cells, take_inventory
 
         if not self.read_notebook():
@@ -188,7 +181,7 @@ class Worker:
             if package_fingerprint(self.job.package_dir) != self.job.fingerprint:
                 self.tampering("changed the files of the tcplessons package")
                 raise GiveUp("the tcplessons package's files were changed while the notebook ran")
-            await check_in_clean_kernel(self, graded)
+            await check_in_clean_process(self, graded)
         except OutOfTime:
             budget = seconds(self.job.timeout)
             where = self.state.current or "the run"
@@ -254,7 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     if job.sandbox and not inside:  # outside: supervise the sandboxed worker, then go
         state = WorkerState()
         _stay_in_charge(state)
-        command = [*job.sandbox, sys.executable, "-m", "tcplessons.grading.worker", str(job_path), "--inside"]
+        command = [
+            *job.sandbox,
+            sys.executable,
+            "-m",
+            "tcplessons.grading.worker",
+            str(job_path),
+            "--inside",
+        ]
         return subprocess.call(command, stdin=subprocess.DEVNULL)
     job_path.unlink(missing_ok=True)  # the private checks' sources: gone before any learner code
     out = _channel()
