@@ -89,7 +89,8 @@ def test_a_cheat_gains_nothing_and_is_marked(graded, cheat):
     assert sub["tampered"] is True, sub["notes"]
     for exercise_id in expect["exercise"]:
         row = next(e for e in sub["exercises"] if e["id"] == exercise_id)
-        assert row["score"] == 0 and not row["passed"], row
+        honest = int(expect.get("score", ["0"])[0].split()[0])  # what the code earns unpatched
+        assert row["score"] == honest and not row["passed"], row
     for text in expect.get("note", []):
         assert any(text in note for note in sub["notes"]), (text, sub["notes"])
     assert all(note.startswith("TAMPERED: ") for note in sub["notes"] if "TAMPERED" in note)

@@ -34,6 +34,26 @@ def _python_source(source: str) -> str:
         return source
 
 
+def _outline(source: str) -> ast.Module:
+    """What a cell that does not parse was going to define: each top-level statement
+    that parses alone, and each ``def``/``class`` header with its body left out."""
+    chunks: list[list[str]] = []
+    for line in source.splitlines():
+        starts = line[:1] not in ("", " ", "\t", "#", ")", "]", "}")
+        if starts or not chunks:
+            chunks.append([])
+        chunks[-1].append(line)
+    body: list[ast.stmt] = []
+    for chunk in chunks:
+        for attempt in ("\n".join(chunk), chunk[0] + " pass"):
+            try:
+                body += ast.parse(attempt).body
+                break
+            except (SyntaxError, ValueError):
+                continue
+    return ast.Module(body=body, type_ignores=[])
+
+
 @dataclass
 class Cell:
     """A code cell: its index among all cells, its source, tags and parsed tree (or None)."""
@@ -42,6 +62,8 @@ class Cell:
     source: str
     tags: list[str]
     tree: ast.Module | None = field(default=None, repr=False)
+    #: For a cell that does not parse, the headers of what it would define (never run).
+    outline: ast.Module | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -121,7 +143,8 @@ class Notebook:
         """Cells that bind ``name`` at their top level (def, class, import or assignment)."""
         found = []
         for cell in self.cells:
-            if cell.tree is not None and any(name in bound_names(s) for s in cell.tree.body):
+            tree = cell.tree or cell.outline
+            if tree is not None and any(name in bound_names(s) for s in tree.body):
                 found.append(cell.index)
         return found
 
@@ -160,7 +183,7 @@ def read_notebook(path: str) -> tuple[Notebook, object]:
                 tree = ast.parse(_python_source(source))
             except (SyntaxError, ValueError):
                 tree = None
-        cells.append(Cell(index, source, tags, tree))
+        cells.append(Cell(index, source, tags, tree, None if tree else _outline(source)))
     return Notebook(cells), nb
 
 

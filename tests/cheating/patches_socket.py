@@ -1,5 +1,6 @@
 # Patch the socket methods the checks call, so a plain socket looks like a listening one.
 # EXPECT exercise: open_doorbell
+# EXPECT score: 1 (a plain socket honestly passes "returns a TCP socket", and no more)
 # EXPECT note: replaces socket.socket.getsockname
 # %%
 import socket
