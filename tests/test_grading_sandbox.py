@@ -168,6 +168,7 @@ def test_auto_says_once_and_grades_unsandboxed(monkeypatch):
 
 def test_the_bwrap_command_hides_and_isolates(tmp_path):
     package = ROOT / "tcplessons"
+    (tmp_path / "class").mkdir()
     args = sandbox.bwrap_command(tmp_path / "job", package, [str(tmp_path / "class")])
     text = " ".join(args)
     for option in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session"):
