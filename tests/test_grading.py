@@ -28,9 +28,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "tests" / "solutions"
 
-#: Small limits so the whole file runs fast: a cell or check gets CELL s, a notebook BUDGET s.
+#: Small limits so the whole file runs fast: a cell or check gets CELL s, a notebook BUDGET s
+#: (its two processes included: the notebook's kernel and the clean one the checks run in;
+#: generous, since on a busy machine starting a kernel alone can take several seconds).
 CELL = "1.5"
-BUDGET = "12"
+BUDGET = "30"
 
 PRIVATE_CHECKS = """
 from tcplessons.exercises import CheckFailed, Exercise, register
@@ -185,7 +187,8 @@ def test_batch_completes_with_status_0_and_clean_json(batch):
     assert batch["json"] is not None  # stdout is nothing but the JSON
     names = [Path(s["notebook"]).name for s in batch["json"]["submissions"]]
     assert names == sorted(names) and len(names) == 11  # sorted, checkpoints skipped
-    assert batch["elapsed"] < 2 * float(BUDGET) + 30  # bounded, even on busy cores
+    # Bounded, even on busy cores: 11 notebooks, 2 at a time, none past its budget.
+    assert batch["elapsed"] < 6 * (float(BUDGET) + 10)
 
 
 def test_json_has_exactly_the_documented_shape(batch):
@@ -340,7 +343,7 @@ def test_progress_goes_to_stderr_one_line_per_notebook(batch):
 
 def test_table_and_the_time_budget_of_a_notebook(tmp_path, checks_dir):
     write_notebook(tmp_path / "none.ipynb", "x = 1")
-    write_notebook(tmp_path / "slow.ipynb", GOOD, *["import time\ntime.sleep(1)"] * 8, WRONG)
+    write_notebook(tmp_path / "slow.ipynb", GOOD, *["import time\ntime.sleep(1)"] * 25, WRONG)
     write_notebook(tmp_path / "wrong.ipynb", WRONG)
     # Freezing the grader's worker: only the hard limit (kill the process group) ends it.
     write_notebook(
@@ -353,7 +356,7 @@ def test_table_and_the_time_budget_of_a_notebook(tmp_path, checks_dir):
         "--checks",
         str(checks_dir),
         "--timeout",
-        "6",
+        "20",
         "--cell-timeout",
         CELL,
         "-q",
@@ -368,10 +371,10 @@ def test_table_and_the_time_budget_of_a_notebook(tmp_path, checks_dir):
     # slow.ipynb ran out of time in its sleeps: zz_twice was defined but never checked,
     # and the wrong redefinition at the end never ran.
     assert re.search(r"slow\.ipynb\s+0/2\s+0/2$", out, re.M)
-    assert "not checked: the time for this notebook (6 s) ran out" in out
+    assert "not checked: the time for this notebook (20 s) ran out" in out
     assert re.search(r"freeze\.ipynb\s+0/2\s+0/2$", out, re.M)
     stopped = (
-        'grading this notebook was stopped after 6 s (while running cell 3 ("import os, signal"))'
+        'grading this notebook was stopped after 20 s (while running cell 3 ("import os, signal"))'
     )
     assert f"not checked: {stopped}" in out
 

@@ -85,3 +85,33 @@ def test_n_shards_merged_equal_one_run(tmp_path):
     assert missing.stderr.strip() == (
         "tcplessons gradebook merge: need each of the 3 shards once; missing [2], got [1, 3]"
     )
+
+
+def test_the_readme_recipes_call_the_grader_as_it_is():
+    """The README's GitHub Actions matrix and Kubernetes Job: valid YAML whose grading
+    commands the command line accepts, with the shard index filled in."""
+    import re
+    import shlex
+
+    import yaml
+
+    from tcplessons.grading.cli import build_parser
+
+    text = (ROOT / "README.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+    actions = next(b for b in blocks if "jobs" in b)
+    job = next(b for b in blocks if b.get("kind") == "Job")
+    assert job["spec"]["completionMode"] == "Indexed"
+    steps = [s.get("run", "") for j in actions["jobs"].values() for s in j["steps"]]
+    pod = job["spec"]["template"]["spec"]["containers"][0]["args"]
+    commands = [c for c in steps + pod if "-m tcplessons" in c]
+    assert len(commands) == 3
+    for command in commands:
+        command = command.replace("${{ matrix.shard }}", "3").replace(
+            "$((JOB_COMPLETION_INDEX + 1))", "3"
+        )
+        words = shlex.split(command)
+        args = build_parser().parse_args(words[words.index("tcplessons") + 1 :])
+        assert args.command in ("grade", "gradebook")
+        if args.command == "grade":
+            assert args.shard == "3/8" and args.output.endswith("part3.json")
