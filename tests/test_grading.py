@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import signal
 import subprocess
@@ -836,7 +837,11 @@ def test_a_gradebook_that_cannot_be_written(tmp_path, monkeypatch, capsys):
 
 
 def _grader_with_escapee(tmp_path):
-    """A grader running a notebook whose code starts a process in a session of its own."""
+    """A grader running a notebook whose code starts a process in a session of its own.
+
+    Its temporary folders go in ``tmp_path / "tmp"`` (TMPDIR), apart from other graders'.
+    """
+    (tmp_path / "tmp").mkdir()
     pids = tmp_path / "pids"
     pids.mkdir()
     write_notebook(
@@ -864,6 +869,7 @@ def _grader_with_escapee(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=dict(os.environ, TMPDIR=str(tmp_path / "tmp")),
     )
     deadline = time.monotonic() + 30
     while not (pids / "child.pid").exists() and time.monotonic() < deadline:
@@ -872,11 +878,8 @@ def _grader_with_escapee(tmp_path):
     return grader, kernel, child
 
 
-def _our_temp_folders():
-    import glob
-    import os
-
-    return {p for p in glob.glob("/tmp/tcplessons-grading-*") if os.stat(p).st_uid == os.getuid()}
+def _our_temp_folders(tmp_path):
+    return set((tmp_path / "tmp").glob("tcplessons-grading-*"))
 
 
 @pytest.mark.skipif(
@@ -885,7 +888,6 @@ def _our_temp_folders():
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_a_stopped_or_killed_grader_leaves_nothing_running(tmp_path, how):
     """SIGTERM is Ctrl-C; even SIGKILL of the grader takes worker, kernel and setsid escapees along."""
-    before = _our_temp_folders()
     grader, kernel, child = _grader_with_escapee(tmp_path)
     try:
         grader.send_signal(getattr(signal, how))
@@ -900,9 +902,9 @@ def test_a_stopped_or_killed_grader_leaves_nothing_running(tmp_path, how):
         )
     assert process_gone(kernel) and process_gone(child)
     deadline = time.monotonic() + 5
-    while _our_temp_folders() - before and time.monotonic() < deadline:
+    while _our_temp_folders(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.05)  # polling with a deadline: the worker removes it as it goes
-    assert not _our_temp_folders() - before
+    assert not _our_temp_folders(tmp_path)
 
 
 def test_the_grader_never_imports_ipywidgets():

@@ -17,7 +17,8 @@ from .notebook import Notebook, check_call
 
 __all__ = ["edited_check_cells", "findings", "helper_aliases"]
 
-#: Modules whose objects the checks rely on: none of their attributes may be replaced.
+#: Modules whose objects the checks rely on: none of their attributes may be replaced
+#: (others, such as ``socketserver.TCPServer.allow_reuse_address``, are the learner's).
 WATCHED = {
     "asyncio", "builtins", "codecs", "io", "json", "os", "queue", "select", "selectors",
     "socket", "_socket", "ssl", "struct", "sys", "threading", "_thread", "time", "tcplessons",
@@ -86,7 +87,7 @@ def _dotted(node: ast.AST) -> str:
 
 class _Scanner(ast.NodeVisitor):
     def __init__(self, imported: set[str]):
-        self.imported = imported | WATCHED  # names that refer to modules or their objects
+        self.imported = imported | WATCHED  # names of watched modules or their objects
         self.found: list[str] = []
 
     def add(self, text: str) -> None:
@@ -184,7 +185,9 @@ class _Scanner(ast.NodeVisitor):
             self.add(DYNAMIC[name])
         elif name in ("setattr", "delattr") and node.args:
             first = node.args[0]
-            if not (isinstance(first, ast.Name) and first.id in ("self", "cls")):
+            root = _root(first)
+            watched = isinstance(root, ast.Name) and root.id in self.imported
+            if watched or isinstance(root, ast.Call) or "__" in ast.unparse(first):
                 self.add(f"changes attributes with {name}({ast.unparse(first)}, ...)")
         elif name == "getattr" and len(node.args) >= 2:
             root = _root(node.args[0])
@@ -236,12 +239,18 @@ class _Scanner(ast.NodeVisitor):
 
 
 def imported_names(trees: Iterable[ast.AST]) -> set[str]:
-    """Names bound by import statements anywhere in ``trees``."""
+    """Names bound by importing the modules the checks rely on (or their objects)."""
     names: set[str] = set()
     for tree in trees:
         for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+            if isinstance(node, ast.Import):
+                names |= {
+                    (a.asname or a.name).split(".")[0]
+                    for a in node.names
+                    if a.name.split(".")[0] in WATCHED
+                }
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in WATCHED:
+                names |= {a.asname or a.name for a in node.names if a.name != "*"}
     return names
 
 

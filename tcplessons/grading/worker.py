@@ -261,8 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     job_path.unlink(missing_ok=True)  # the private checks' sources: gone before any learner code
     out = _channel()
     worker = Worker(job, out)
-    if not inside:
-        _stay_in_charge(worker.state)
+    # Inside the sandbox too: a subreaper finds the notebook's setsid() escapees, so none
+    # is still running when the clean process starts.
+    _stay_in_charge(worker.state)
     prctl(PR_SET_DUMPABLE, 0)  # the kernels cannot open /proc/<this>/fd: the state line is ours
     try:
         asyncio.run(worker.run())
