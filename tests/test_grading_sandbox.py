@@ -81,6 +81,10 @@ def hostile(tmp_path_factory):
         "reads_checks": f"open({str(checks / 'zz_twice.py')!r}).read()",
         "writes_gradebook": f"open({str(gradebook)!r}, 'a').write('alice.ipynb,99\\n')",
         "writes_home": f"open({str(home_probe)!r}, 'w').write('was here')",
+        "unmounts_home": (
+            "import subprocess\n"
+            f"subprocess.run(['umount', {str(Path.home())!r}], check=True, capture_output=True)"
+        ),
         "network": (
             "import socket\nnames = sorted(name for _, name in socket.if_nameindex())\n"
             "if names != ['lo']:\n    raise RuntimeError(f'reachable interfaces: {names}')\n"
@@ -117,6 +121,7 @@ def twice(sub: dict) -> dict:
         ("reads_checks", "raised FileNotFoundError"),
         ("writes_gradebook", "Read-only file system"),
         ("writes_home", "Read-only file system"),
+        ("unmounts_home", "raised CalledProcessError"),  # no capabilities, even as root
     ],
 )
 def test_a_hostile_attempt_fails_and_is_reported(hostile, name, error):
@@ -171,7 +176,13 @@ def test_the_bwrap_command_hides_and_isolates(tmp_path):
     (tmp_path / "class").mkdir()
     args = sandbox.bwrap_command(tmp_path / "job", package, [str(tmp_path / "class")])
     text = " ".join(args)
-    for option in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session"):
+    for option in (
+        "--unshare-net",
+        "--unshare-pid",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+    ):
         assert option in args
     assert f"--tmpfs {Path.home()}" in text and f"--remount-ro {Path.home()}" in text
     assert f"--tmpfs {tmp_path / 'class'}" in text and "--tmpfs /tmp" in text

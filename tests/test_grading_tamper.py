@@ -141,3 +141,18 @@ def test_program_for_keeps_only_the_definitions_an_exercise_needs():
         "    return b''.join(iter(lambda: helper(sock), b''))",
     ]
     assert used == [1, 2, 5]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "rates[handler.__name__] = 1",  # a dict keyed by a function's name
+        "import socketserver\nsocketserver.TCPServer.allow_reuse_address = True",  # not watched
+        "self.members[name] = conn",
+        "setattr(self, 'name', name)",
+    ],
+)
+def test_ordinary_code_is_not_tampering(source):
+    from tcplessons.grading.integrity import findings
+
+    assert findings(ast.parse(source)) == []

@@ -130,9 +130,10 @@ class _Scanner(ast.NodeVisitor):
         if not isinstance(target, (ast.Attribute, ast.Subscript)):
             return
         root = _root(target)
-        dunder = any(
-            isinstance(n, ast.Attribute) and n.attr.startswith("__") for n in ast.walk(target)
-        )
+        dunder, node = False, target
+        while isinstance(node, (ast.Attribute, ast.Subscript)):  # the chain, not the keys
+            dunder = dunder or isinstance(node, ast.Attribute) and node.attr.startswith("__")
+            node = node.value
         if (isinstance(root, ast.Name) and root.id in self.imported) or isinstance(root, ast.Call):
             self.add(f"{verb} {_dotted(target)}")
         elif dunder:

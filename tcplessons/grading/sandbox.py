@@ -7,7 +7,8 @@ empty one; only this submission's own job folder (its copy of the notebook's fol
 its home, its kernels' answers) is writable, and
 the Python installation and the tcplessons package are visible read-only.  The network
 namespace is new (only loopback, which bwrap brings up: the exercises need 127.0.0.1),
-and so is the PID namespace: when the worker ends, every process it left ends too.
+and so is the PID namespace: when the worker ends, every process it left ends too.  It
+has no capabilities, even if the grader runs as root.
 
 :func:`choose` decides once per run: ``auto`` uses bwrap where it works and says once on
 stderr when it does not; ``require`` refuses to grade without it; ``off`` never uses it.
@@ -129,5 +130,6 @@ def bwrap_command(job_dir: Path, package_dir: Path, hide: Iterable[str]) -> list
         if place != Path("/tmp"):
             args += ["--remount-ro", str(place)]
     args += ["--setenv", "HOME", str(job_dir / "home"), "--setenv", "TMPDIR", str(job_dir / "tmp")]
-    args += [*_namespaces(), "--new-session", "--"]
+    # No capabilities, even when the grader runs as root: nothing can be remounted writable.
+    args += [*_namespaces(), "--cap-drop", "ALL", "--new-session", "--"]
     return args
