@@ -156,3 +156,16 @@ def test_ordinary_code_is_not_tampering(source):
     from tcplessons.grading.integrity import findings
 
     assert findings(ast.parse(source)) == []
+
+
+def test_exactly_is_not_fooled_by_a_lying_value():
+    from tcplessons.exercises.tools import exactly
+
+    class Anything(bytes):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = bytes.__hash__
+
+    assert Anything(b"") == b"hello" and not exactly(Anything(b""), b"hello")
+    assert exactly(b"hello", b"hello") and not exactly(bytearray(b"hello"), b"hello")
