@@ -16,8 +16,9 @@ From Python, :func:`grade` returns :class:`Submission` rows; then call
 The parts, one job each: :mod:`.cli` (the command line), :mod:`.submissions` (finding
 notebooks, shards, copies), :mod:`.supervisor` (one worker process per notebook, time
 limits), :mod:`.worker` (the named steps of one notebook), :mod:`.runner` (Run All in the
-notebook's kernel), :mod:`.checking` (the checks, in a clean kernel), :mod:`.kernel`,
-:mod:`.inkernel` (what runs inside kernels), :mod:`.notebook` (cells read with ast),
+notebook's kernel), :mod:`.checking` (the checks, in a clean process), :mod:`.kernel`,
+:mod:`.inkernel` (its hidden cell), :mod:`.cleanrun` (the clean process),
+:mod:`.notebook` (cells read with ast),
 :mod:`.integrity` (the static look for tampering), :mod:`.sandbox` (bubblewrap),
 :mod:`.lessons` (the "own lessons" rule), :mod:`.results` and :mod:`.rows` (the typed
 results), :mod:`.reports` and :mod:`.progress`.
@@ -31,11 +32,12 @@ Prevented:
   wrapping a tcplessons function, class or check, swapping ``sys.modules`` entries,
   patching ``socket``, ``json``, ``threading`` or ``open``, IPython input transformers
   and hooks, edited check cells.  The checks never run in the notebook's kernel: a
-  second, clean kernel imports tcplessons and the checks first, then runs only the
+  clean Python process imports tcplessons and the checks first, then runs only the
   definitions the exercises need, extracted from the cells with ``ast``.
 - Forged results: the worker's state reaches the grader on a pipe the kernels do not
-  hold (the worker is not dumpable, so ``/proc/<pid>/fd`` is closed to them in the
-  sandbox), and every answer of the clean kernel carries a nonce its hidden cell holds.
+  hold (the worker is not dumpable, and in the sandbox nothing holds the capability
+  to open its ``/proc/<pid>/fd`` anyway); every answer of the clean process carries a
+  nonce that only it and the worker know.
 - In the bwrap sandbox (``--sandbox``): reading other submissions, the private checks'
   files, the gradebook, the instructor's home or working folder; writing anywhere but
   the submission's own copy; the network beyond loopback; processes that outlive the
@@ -47,7 +49,7 @@ cell (replacing attributes of modules, ``check``, ``sys.modules``, hooks, ``exec
 friends, ``inspect``/``gc``/frame introspection, reading the checks' files or
 ``tcplessons.exercises``, ``bytes``/``str`` subclasses that override ``==``, classes
 that lie about their type, the course's own helper as the answer); at run time in the
-clean kernel, any function, class, module or check replaced while a definition or a
+clean process, any function, class, module or check replaced while a definition or a
 check ran, and an exercise that is a tcplessons object; the package's files changed
 (without the sandbox).
 

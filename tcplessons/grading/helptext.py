@@ -2,9 +2,10 @@
 
 GRADE_HELP = """\
 Run each notebook top to bottom in a fresh kernel (as Run All would, going on past cells
-that raise), then check the exercises of its own lessons (see "What counts" below),
-inside that kernel, with the course's checks (plus yours with --checks).  Exercises it
-does not define are reported as not attempted.  Each notebook runs in a temporary copy
+that raise), then check the exercises of its own lessons (see "What counts" below) with
+the course's checks (plus yours with --checks), in a clean process that runs only the
+notebook's definitions of them.  Exercises it does not define are reported as not
+attempted.  Each notebook runs in a temporary copy
 of its folder, in a process of its own: an endless loop, a blocked accept(), sys.exit()
 or os._exit() costs that notebook the marks it affects, never the run.
 
@@ -36,7 +37,7 @@ submissions hidden, no network but loopback, nothing left running afterwards.
 --sandbox=auto (the default) says once on stderr when bwrap cannot be used and grades
 without it; --sandbox=require refuses; --sandbox=off never uses it.
 
-Tampering: the checks run in a clean kernel that never ran the notebook's top-level
+Tampering: the checks run in a clean process that never ran the notebook's top-level
 code; a notebook that patches tcplessons or the standard library, edits a check cell,
 installs hooks, reads the checks' code or answers with the course's own helper is
 marked TAMPERED, and the notes say what it touched.  See the README's threat model.
@@ -62,10 +63,11 @@ examples:
 
 --json prints {"submissions": [{"notebook", "exercises": [{"id", "attempted", "passed",
 "score", "max_score", "checks": [{"name", "passed", "message"}]}], "notes", "fault",
-"lessons", "unreadable", "tampered", "sandbox"}]}; the score is the number of checks passed, max_score the
-number of checks; notes (a list) say what happened while running the notebook, fault is
-null unless the grader itself failed on it, lessons are those its total counts,
-tampered is true if it tried to change how it is graded, sandbox is "bwrap" or "off".
+"lessons", "unreadable", "tampered", "sandbox"}]}; the score is the number of checks
+passed, max_score the number of checks; notes (a list) say what happened while running
+the notebook, fault is null unless the grader itself failed on it, lessons are those its
+total counts, tampered is true if it tried to change how it is graded (the notes say
+how), sandbox is "bwrap" or "off".
 """
 
 MERGE_HELP = """\

@@ -107,7 +107,7 @@ class Run:
         compileall.compile_dir(str(self.package_dir), quiet=2)
         self.fingerprint = package_fingerprint(str(self.package_dir))
         self.private: list[list[str]] = []
-        if checks_dir:  # handed to the clean kernel as text: the sandbox hides the folder
+        if checks_dir:  # handed to the clean process as text: the sandbox hides the folder
             self.private = [
                 [p.name, p.read_text(encoding="utf-8")]
                 for p in sorted(Path(checks_dir).glob("*.py"))

@@ -177,7 +177,7 @@ class Worker:
             runner = await run_cells(self)
             graded = await take_inventory(self, runner)
             await runner.stop()
-            kill_descendants()  # nothing of the notebook's may run beside the clean kernel
+            kill_descendants()  # nothing of the notebook's may run beside the clean process
             # In the sandbox the package is read-only: only the instructor can change it.
             changed = package_fingerprint(self.job.package_dir) != self.job.fingerprint
             if changed and not self.job.sandbox:
