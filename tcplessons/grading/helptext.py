@@ -4,8 +4,8 @@ GRADE_HELP = """\
 Run each notebook top to bottom in a fresh kernel (as Run All would, going on past cells
 that raise), then check the exercises of its own lessons (see "What counts" below) with
 the course's checks (plus yours with --checks), in a clean process that runs only the
-notebook's definitions of them.  Exercises it does not define are reported as not
-attempted.  Each notebook runs in a temporary copy
+notebook's definitions of them.  Exercises it does not define are reported as
+not attempted.  Each notebook runs in a temporary copy
 of its folder, in a process of its own: an endless loop, a blocked accept(), sys.exit()
 or os._exit() costs that notebook the marks it affects, never the run.
 
