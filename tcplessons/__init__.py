@@ -31,7 +31,6 @@ from . import (  # noqa: E402
     servers,
     slow_network,
     states,
-    widgets,
 )
 from .chat import *  # noqa: E402,F401,F403
 from .clients import *  # noqa: E402,F401,F403
@@ -44,9 +43,21 @@ from .loopback import *  # noqa: E402,F401,F403
 from .servers import *  # noqa: E402,F401,F403
 from .slow_network import *  # noqa: E402,F401,F403
 from .states import *  # noqa: E402,F401,F403
-from .widgets import *  # noqa: E402,F401,F403
 
 __version__ = "0.1.0"
+
+#: tcplessons.widgets' names, imported from it (and so from ipywidgets) on first use: the
+#: grader and the checks never load ipywidgets.  tests/test_grading.py keeps this in step.
+_WIDGETS = ("ChatWindow", "StreamView", "Switchboard", "wait_for_bytes")
+
+
+def __getattr__(name: str):
+    if name == "widgets" or name in _WIDGETS:
+        import importlib
+
+        widgets = importlib.import_module(".widgets", __name__)
+        return widgets if name == "widgets" else getattr(widgets, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = sorted(
     events.__all__
@@ -55,7 +66,7 @@ __all__ = sorted(
     + framing.__all__
     + chat.__all__
     + slow_network.__all__
-    + widgets.__all__
+    + list(_WIDGETS)
     + errors.__all__
     + loopback.__all__
     + states.__all__

@@ -16,6 +16,7 @@ wait is bounded, so a wrong answer fails in seconds instead of hanging the noteb
 - :func:`blocking_with_os_timeouts` — a blocking socket (as accept() gives a server)
   whose operating-system timeouts still bound every call.
 - :func:`shut_down_and_close` — shut a socket down and close it, waking any thread blocked on it.
+- :func:`exactly` — the learner's value is of the expected exact type and equal to it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "ShortRecvSocket",
     "ShortSendSocket",
     "call_with_timeout",
+    "exactly",
     "loopback_pair",
     "recv_until_closed",
     "send_in_chunks",
@@ -239,3 +241,9 @@ def shut_down_and_close(sock: socket.socket) -> None:
     except OSError:
         pass
     sock.close()
+
+
+def exactly(got: Any, expected: Any) -> bool:
+    """True only if ``got`` has ``expected``'s exact type and equals it.  Compare with this,
+    not ``==``: a ``bytes`` subclass whose ``==`` always says yes must not pass a check."""
+    return type(got) is type(expected) and type(expected).__eq__(expected, got) is True
