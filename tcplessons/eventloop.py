@@ -64,6 +64,9 @@ __all__ = [
 STOP_TIMEOUT = 2.0
 #: Bytes one recv() may return.
 READ_SIZE = 65536
+#: Outbox size at which write() sends at once instead of at the end of the turn, so that
+#: outbox_size keeps meaning "bytes the caller has not taken" even in a long turn.
+EAGER_SEND = 64 * 1024
 #: Callers accepted per turn of the loop at most, so a crowd arriving cannot starve the rest.
 ACCEPTS_PER_TURN = 64
 
@@ -123,6 +126,7 @@ class Connection:
         self._eof = False  # the caller half-closed: nothing more to read
         self._events = 0  # what the selector watches for now (0: not registered)
         self._pending = False  # in the loop's list of connections to flush
+        self._failed: Optional[OSError] = None  # a send failed inside write(): close soon
 
     @property
     def outbox_size(self) -> int:
@@ -147,6 +151,8 @@ class Connection:
         if self._closing or self._closed or not data:
             return
         self._outbox += data
+        if len(self._outbox) >= EAGER_SEND:
+            self.server._send(self, defer_errors=True)
         self.server._schedule_flush(self)
 
     def close(self) -> None:
@@ -405,8 +411,17 @@ class LoopServer:
         self.log.record("error", conn.line, error=exc)
         self._close_connection(conn)
 
-    def _send(self, conn: Connection) -> None:
-        """Send what the kernel takes now, without blocking."""
+    def _send(self, conn: Connection, defer_errors: bool = False) -> None:
+        """Send what the kernel takes now, without blocking.
+
+        With ``defer_errors`` (a send from inside write()), a failed connection is closed
+        at the end of the turn, not while a protocol may be looping over connections.
+        """
+        if conn._failed is not None:
+            if not defer_errors:
+                self.log.record("hung up", conn.line, error=conn._failed)
+                self._close_connection(conn)
+            return
         outbox = conn._outbox
         while outbox:
             try:
@@ -414,6 +429,9 @@ class LoopServer:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:  # the caller vanished (reset, broken pipe)
+                if defer_errors:
+                    conn._failed = exc
+                    return
                 self.log.record("hung up", conn.line, error=exc)
                 self._close_connection(conn)
                 return
