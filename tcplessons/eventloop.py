@@ -226,7 +226,9 @@ class LoopServer:
             self.listener.close()
             raise
         self.log.record("listening")
-        self._thread = threading.Thread(target=self._run, name=f"tcplessons {name} loop", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"tcplessons {name} loop", daemon=True
+        )
         self._thread_ident: Optional[int] = None
         self._thread.start()
 
@@ -252,6 +254,41 @@ class LoopServer:
         """
         self._callbacks.append((callback, args))
         self._wake()
+
+    def call(self, callback: Callable, *args, timeout: float = 5.0):
+        """Run ``callback(*args)`` in the loop's thread and return its result (or raise
+        what it raised).  For a cell that wants to look at connections::
+
+            server.call(lambda: [c.outbox_size for c in server.connections()])
+        """
+        if threading.get_ident() == self._thread_ident:
+            return callback(*args)
+        done = threading.Event()
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                outcome["value"] = callback(*args)
+            except BaseException as exc:  # handed to the calling thread below
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        self.call_soon(run)
+        if not done.wait(timeout):
+            raise TimeoutError(f"the loop did not run the call within {timeout} s (is it blocked?)")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    def connections(self) -> List[Connection]:
+        """The open connections, by line number (call it from the loop: see :meth:`call`)."""
+        return [self._connections[n] for n in sorted(self._connections)]
+
+    @property
+    def thread(self) -> threading.Thread:
+        """The loop's one thread (lesson 07 measures its CPU time)."""
+        return self._thread
 
     def hang_up(self, number: int) -> bool:
         """Close connection ``number`` from the server's side (after its outbox is sent);
@@ -393,7 +430,10 @@ class LoopServer:
             return
         self.log.record("hung up", conn.line)
         conn._eof = True  # a half-closed socket stays readable: stop watching it
-        if getattr(type(conn.protocol), "eof_received", Protocol.eof_received) is Protocol.eof_received:
+        if (
+            getattr(type(conn.protocol), "eof_received", Protocol.eof_received)
+            is Protocol.eof_received
+        ):
             conn.close()  # the default, even for a protocol that never stored its conn
         else:
             self._call(conn, "eof_received")

@@ -21,7 +21,16 @@ import asyncio
 from typing import Dict, List, Optional
 
 from .asyncserver import AsyncServer, start_async_server
-from .chat import MAX_LINE, MAX_QUEUE, NAME_TRIES, WELCOME, LineBuffer, LineTooLong, _check_name, clean_text
+from .chat import (
+    MAX_LINE,
+    MAX_QUEUE,
+    NAME_TRIES,
+    WELCOME,
+    LineBuffer,
+    LineTooLong,
+    _check_name,
+    clean_text,
+)
 from .eventloop import Connection, LoopServer, Protocol, start_loop_server
 
 __all__ = ["EventRoom", "start_async_chat_server", "start_loop_chat_server"]

@@ -47,7 +47,13 @@ SERVERS = {
 
 LATENCY_MESSAGES = 50
 BURST_MESSAGES = 200
-DEADLINE = 60.0  # seconds any one phase may take before the benchmark gives up
+DEADLINE = 60.0  # seconds any one phase may take before the benchmark gives up...
+
+
+def deadline(n: int) -> float:
+    """...plus time for the joins: every member hears of every later one (n * n / 2 lines,
+    about 2 million at 2000 members, which a thread per member delivers slowly)."""
+    return DEADLINE + n * n / 1000
 
 
 def raise_fd_limit(needed: int) -> None:
@@ -75,7 +81,7 @@ class Room:
             self.socks.append(sock)
             self.selector.register(sock, selectors.EVENT_READ, i)
             if i % 100 == 99:  # read as we go: join announcements pile up otherwise
-                self.read_until(lambda: True, time.monotonic() + DEADLINE, wait=0)
+                self.read_until(lambda: True, time.monotonic() + deadline(n), wait=0)
 
     def read_until(self, done, deadline: float, wait: float = 1.0) -> None:
         first = True
@@ -93,7 +99,8 @@ class Room:
                 self.tail[i] = (self.tail[i] + data)[-200:]
 
     def wait_for_everyone(self, count: int) -> None:
-        self.read_until(lambda: min(self.lines) >= count, time.monotonic() + DEADLINE)
+        until = time.monotonic() + deadline(len(self.socks))
+        self.read_until(lambda: min(self.lines) >= count, until)
 
     def reset(self) -> None:
         self.lines = [0] * len(self.socks)
@@ -111,7 +118,7 @@ def measure(n: int, kind: str = "threads"):
         # Two welcome lines each, and "* X joined" for every pair (whoever joined first
         # hears about the other), whatever order the joins happened in.
         everyone = 2 * n + n * (n - 1) // 2
-        room.read_until(lambda: sum(room.lines) >= everyone, time.monotonic() + DEADLINE)
+        room.read_until(lambda: sum(room.lines) >= everyone, time.monotonic() + deadline(n))
         speaker = socket.create_connection(server.address, timeout=10)
         speaker.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         room.reset()
