@@ -729,14 +729,14 @@ print("asyncio used less memory per caller than threads:", memory["asyncio"][mos
 #
 # **Fan-out.** The chat room's busiest job: one member speaks, everyone else must hear
 # it. We measure the room's broadcast stripped to its core (no names, no announcements,
-# so that joining hundreds of members is quick): one member sends 20 lines at once, and
+# so that joining hundreds of members is quick): one member sends 10 lines at once, and
 # we count **deliveries per second** — lines received by members, per second — at 10,
 # 100 and 500 members. The members are sockets in this notebook, read together with one
 # selector.
 
 # %%
 fanout = {
-    kind: {n: fanout_per_second(kind, n, messages=20) for n in (10, 100, 500)}
+    kind: {n: fanout_per_second(kind, n, messages=10) for n in (10, 100, 500)}
     for kind in ("threads", "selectors", "asyncio")
 }
 
