@@ -162,8 +162,16 @@ class _Run:
             _close(sock)
         self.call.join(EXIT_WAIT)
         self.listener.over = True
+        if not self.call.join(0):
+            # A loop that ignores wakeup: knock at the door, so that its accept() raises
+            # _CheckOver and its thread ends instead of waiting for ever.
+            try:
+                socket.create_connection(self.address, timeout=1.0).close()
+            except OSError:
+                pass
+            self.call.join(EXIT_WAIT)
         for sock in [self.listener, self.wakeup] + self.listener.accepted:
-            _close(sock)  # a loop that ignored wakeup now waits on nothing, or fails
+            _close(sock)  # a loop still running now waits on nothing, or fails
 
     def connect(self, receive_buffer: Optional[int] = None) -> socket.socket:
         sock = socket.socket()
