@@ -22,24 +22,30 @@ from . import portable
 portable.install_from_environment()
 
 from . import (  # noqa: E402
+    asyncserver,
     chat,
     clients,
     errors,
+    eventloop,
     events,
     framing,
     loopback,
+    loopchat,
     servers,
     slow_network,
     states,
 )
+from .asyncserver import *  # noqa: E402,F401,F403
 from .chat import *  # noqa: E402,F401,F403
 from .clients import *  # noqa: E402,F401,F403
 from .errors import *  # noqa: E402,F401,F403
+from .eventloop import *  # noqa: E402,F401,F403
 from .events import *  # noqa: E402,F401,F403
 from .exercises import check  # noqa: E402,F401
 from .framing import *  # noqa: E402,F401,F403
 from .glossary import error_glossary  # noqa: E402,F401
 from .loopback import *  # noqa: E402,F401,F403
+from .loopchat import *  # noqa: E402,F401,F403
 from .servers import *  # noqa: E402,F401,F403
 from .slow_network import *  # noqa: E402,F401,F403
 from .states import *  # noqa: E402,F401,F403
@@ -62,6 +68,9 @@ def __getattr__(name: str):
 __all__ = sorted(
     events.__all__
     + servers.__all__
+    + eventloop.__all__
+    + asyncserver.__all__
+    + loopchat.__all__
     + clients.__all__
     + framing.__all__
     + chat.__all__
