@@ -1,0 +1,462 @@
+"""Checks for lesson 08 (mini Redis): ``RespReader`` and ``handle_command(store, args)``.
+
+``RespReader`` is sans-IO like lesson 04's ``LineReader``: its checks feed it the bytes
+real clients send (redis-py, redis-cli, redis-benchmark, a person in ``nc``), split in
+every awkward place, and hostile bytes.  ``handle_command`` is checked reply by reply
+against the bytes the real ``redis-server`` 7 sends for the same command.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List
+
+from ..redis_commands import unknown_command_error
+from .model import CheckFailed, Exercise
+from .registry import register
+from .tools import call_with_timeout, show_bytes
+
+__all__ = ["RespReader", "handle_command"]
+
+LESSON = "08-mini-redis"
+STUCK = 3.0
+
+
+def encode(*args: bytes) -> bytes:
+    """A command as clients send it: an array of bulk strings."""
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
+
+
+# -- RespReader -------------------------------------------------------------------------------
+
+RespReader = Exercise(
+    "RespReader",
+    lesson=LESSON,
+    summary="RespReader().feed(data) returns the commands data completes, each a list of bytes; "
+    "feed(b'') returns [] or raises EOFError mid-command; bad input raises ValueError('Protocol error: ...').",
+)
+
+KEEP_HINT = (
+    "keep the bytes of an unfinished command for the next feed(), and keep going after a "
+    "complete one: one feed may hold half a command, or many"
+)
+LENGTH_HINT = "a bulk string's length counts bytes, and its payload may hold any bytes, '\\r\\n' too: take exactly that many bytes, never split the payload on '\\r\\n'"
+PROTOCOL_HINT = "raise ValueError('Protocol error: ...') for bytes that are not RESP, as Redis answers -ERR Protocol error"
+
+COMMANDS = [
+    [b"SET", b"greeting", b"hello world"],
+    [b"GET", b"greeting"],
+    [b"SET", b"empty", b""],
+    [b"SET", b"bin", b"a\r\nb\r\n*1\r\n$4\r\n\x00\xff"],
+    [b"ECHO", "héllo wörld, 日本 🙂".encode()],
+    [b"INCR", b"visits"],
+    [b"DEL", b"greeting", b"empty"],
+]
+STREAM = b"".join(encode(*c) for c in COMMANDS) + b"PING\r\nECHO  \t hi\n" + encode(b"PING")
+STREAM_COMMANDS = COMMANDS + [[b"PING"], [b"ECHO", b"hi"], [b"PING"]]
+
+
+def _show_feeds(pieces: List[bytes], limit: int = 4) -> str:
+    shown = ", ".join(show_bytes(p, 48) for p in pieces[:limit])
+    more = f", … ({len(pieces)} feeds)" if len(pieces) > limit else ""
+    return f"feed({shown})" if len(pieces) == 1 else f"feeds: {shown}{more}"
+
+
+def _run_feeds(cls: Any, pieces: List[bytes], what: str, timeout: float = STUCK) -> List[Any]:
+    """Feed a fresh ``cls()`` each piece; return what each feed returned (or the exception)."""
+
+    def run() -> List[Any]:
+        reader, results = cls(), []
+        for piece in pieces:
+            try:
+                results.append(reader.feed(piece))
+            except (ValueError, EOFError) as exc:
+                results.append(exc)
+                break
+        return results
+
+    results = call_with_timeout(
+        run, timeout=timeout, call=f"feeding RespReader {what}", hint="feed() must return at once: does a loop in it never end?"
+    )
+    for result in results:
+        if not isinstance(result, BaseException):
+            _check_shape(result, pieces)
+    return results
+
+
+def _check_shape(result: Any, pieces: List[bytes]) -> None:
+    if not isinstance(result, list) or not all(isinstance(c, list) for c in result):
+        raise CheckFailed(
+            f"feed() returned {show_bytes(repr(result).encode(), 60)[2:-1]}",
+            sent=_show_feeds(pieces),
+            expected="a list of commands, each a list of bytes arguments: [[b'GET', b'key']]",
+            hint="return a list (empty when nothing is complete) of lists",
+            cause="shape",
+        )
+    for command in result:
+        for arg in command:
+            if type(arg) is not bytes:
+                raise CheckFailed(
+                    f"an argument came back as {type(arg).__name__}: {arg!r}",
+                    sent=_show_feeds(pieces),
+                    expected="bytes: keys and values are binary-safe, and a dict key must not change (bytearray is not hashable)",
+                    hint="give each argument as bytes: bytes(buffer[start:end])",
+                    cause="argument type",
+                )
+
+
+def _commands(results: List[Any]) -> List[List[bytes]]:
+    found: List[List[bytes]] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise CheckFailed(
+                f"feed() raised {type(result).__name__}: {result}",
+                expected="no error: these are well-formed commands",
+                hint="only malformed input is a protocol error",
+            )
+        found += result
+    return found
+
+
+def _expect_commands(cls: Any, pieces: List[bytes], expected: List[List[bytes]], what: str, hint: str) -> None:
+    try:
+        got = _commands(_run_feeds(cls, pieces, what))
+    except CheckFailed as failure:
+        failure.sent = failure.sent or _show_feeds(pieces)
+        raise
+    if got != expected:
+        first = next((i for i, (g, e) in enumerate(zip(got, expected)) if g != e), min(len(got), len(expected)))
+        raise CheckFailed(
+            f"fed {what}, command {first + 1} came out wrong" if first < len(got) else f"fed {what}, got {len(got)} commands, not {len(expected)}",
+            sent=_show_feeds(pieces),
+            got=repr(got[first]) if first < len(got) else repr(got[-3:]),
+            expected=repr(expected[first]) if first < len(expected) else f"{len(expected)} commands",
+            hint=hint,
+        )
+
+
+def _pieces(data: bytes, size: int) -> List[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+@RespReader.check("reads an array of bulk strings: the way clients send a command")
+def _(cls):
+    data = encode(b"SET", b"greeting", b"hello")
+    _expect_commands(cls, [data], [[b"SET", b"greeting", b"hello"]], "one command", hint="*3 says three bulk strings follow; each $N says the next N bytes are one argument")
+
+
+@RespReader.check("returns every command of a pipelined feed, in order")
+def _(cls):
+    _expect_commands(cls, [STREAM], STREAM_COMMANDS, f"{len(STREAM_COMMANDS)} commands in one feed", hint=KEEP_HINT)
+    _expect_commands(
+        cls, [encode(b"PING") * 3, b""], [[b"PING"]] * 3, "three PINGs in one feed (as redis-benchmark -P 3 sends)", hint=KEEP_HINT
+    )
+
+
+@RespReader.check("keeps an unfinished command, whatever the place it is split at")
+def _(cls):
+    data = encode(b"SET", b"k", b"v\r\n1") + b"PING\r\n" + encode(b"ECHO", b"0123456789")
+    expected = [[b"SET", b"k", b"v\r\n1"], [b"PING"], [b"ECHO", b"0123456789"]]
+    for cut in range(1, len(data)):  # inside a length, between \r and \n, inside a payload...
+        _expect_commands(cls, [data[:cut], data[cut:]], expected, f"three commands cut at byte {cut}", hint=KEEP_HINT)
+
+
+@RespReader.check("gives the same commands when the bytes arrive in pieces of 1, 5 and 4096")
+def _(cls):
+    many = STREAM * 40
+    for size in (1, 5, 4096):
+        _expect_commands(cls, _pieces(many, size), STREAM_COMMANDS * 40, f"{len(many)} bytes in pieces of {size}", hint=KEEP_HINT)
+
+
+@RespReader.check("takes a payload by its length: '\\r\\n' inside it, and bytes, not characters")
+def _(cls):
+    payload = "Grüße\r\n日本\r\n".encode()
+    _expect_commands(cls, [encode(b"SET", b"k", payload)], [[b"SET", b"k", payload]], "a value holding '\\r\\n' and UTF-8", hint=LENGTH_HINT)
+    binary = bytes(range(256))
+    _expect_commands(cls, [encode(b"SET", b"\x00\xff", binary)], [[b"SET", b"\x00\xff", binary]], "every byte value 0-255", hint=LENGTH_HINT)
+
+
+@RespReader.check("reads $0 as an empty argument; a negative length in a request is a protocol error")
+def _(cls):
+    _expect_commands(
+        cls, [encode(b"SET", b"k", b"") + encode(b"GET", b"k")], [[b"SET", b"k", b""], [b"GET", b"k"]], "$0 (an empty value)",
+        hint="$0\\r\\n\\r\\n is an empty argument b'': zero bytes, then the '\\r\\n' that ends it",
+    )
+    _expect_protocol_error(cls, b"*2\r\n$3\r\nGET\r\n$-1\r\n", "$-1 inside a request", hint="$-1 (null) is something servers send in replies; in a request a length below zero is malformed")
+
+
+@RespReader.check("reads inline commands, as nc and telnet send them")
+def _(cls):
+    pieces = [b"PING\r\n", b"SET  k \t v\n", b"\r\n", b"\n", b"  \r\n", b"GET k", b"\r", b"\n"]
+    _expect_commands(
+        cls, pieces, [[b"PING"], [b"SET", b"k", b"v"], [b"GET", b"k"]], "inline commands",
+        hint="a line that does not start with '*' is an inline command: words separated by spaces or tabs, "
+        "ending in '\\r\\n' or '\\n'; an empty line is no command",
+    )
+
+
+@RespReader.check("treats *0 and *-1 as no command")
+def _(cls):
+    _expect_commands(cls, [b"*0\r\n*-1\r\n" + encode(b"PING")], [[b"PING"]], "*0, *-1, then PING", hint="an array count of zero or less is no command: skip it and read on")
+
+
+def _expect_protocol_error(cls: Any, data: bytes, what: str, hint: str = PROTOCOL_HINT) -> None:
+    results = _run_feeds(cls, [data], what)
+    last = results[-1] if results else None
+    if not isinstance(last, ValueError):
+        raise CheckFailed(
+            f"fed {what}, feed() returned {last!r}" if not isinstance(last, BaseException) else f"fed {what}, feed() raised {last!r}",
+            sent=_show_feeds([data]),
+            expected="ValueError('Protocol error: ...')",
+            hint=hint,
+            cause="no protocol error",
+        )
+    if not str(last).startswith("Protocol error:"):
+        raise CheckFailed(
+            f"fed {what}, the ValueError said {str(last)!r}",
+            sent=_show_feeds([data]),
+            expected="a message starting with 'Protocol error:', as Redis's does",
+            hint="raise ValueError('Protocol error: invalid bulk length'), for example",
+        )
+
+
+@RespReader.check("refuses lengths that are not plain decimal digits (int() takes some of them)")
+def _(cls):
+    hint = "int() accepts b'+5', b' 5' and b'1_0'; Redis accepts only digits (and '-'): check the text first, e.g. re.fullmatch(rb'-?[0-9]+', digits)"
+    for digits in (b"+5", b" 5", b"1_0", b"abc", b""):
+        _expect_protocol_error(cls, b"*2\r\n$4\r\nECHO\r\n$" + digits + b"\r\nhello\r\n", f"the bulk length {digits!r}", hint=hint)
+    for digits in (b"+2", b" 2", b"2_0", b"two"):
+        _expect_protocol_error(cls, b"*" + digits + b"\r\n$4\r\nECHO\r\n$2\r\nhi\r\n", f"the array count {digits!r}", hint=hint)
+
+
+@RespReader.check("refuses an array element that is not a bulk string")
+def _(cls):
+    for element in (b":5\r\n", b"+PING\r\n", b"PING\r\n"):
+        _expect_protocol_error(cls, b"*1\r\n" + element, f"*1 then {element!r}", hint="in a request every element of the array is a bulk string ($N); anything else is a protocol error, as Redis says: expected '$'")
+
+
+@RespReader.check("refuses an announced 1 GiB bulk at once, without waiting for it")
+def _(cls):
+    _expect_protocol_error(
+        cls, b"*2\r\n$3\r\nSET\r\n$1073741824\r\n", "a header announcing 1 GiB",
+        hint="Redis refuses a bulk over 512 MiB as soon as it reads the length: check the length before waiting for (and buffering) the payload",
+    )
+    results = _run_feeds(cls, [b"*1\r\n$536870912\r\n", b"abc"], "a header announcing 512 MiB")
+    if any(isinstance(r, BaseException) for r in results):
+        raise CheckFailed(
+            "a bulk of exactly 512 MiB was refused", sent="*1\\r\\n$536870912\\r\\n", got=repr(results[-1]),
+            hint="512 MiB is allowed; only longer bulks are a protocol error",
+        )
+
+
+@RespReader.check("refuses an inline line over 64 KiB before buffering much more of it")
+def _(cls):
+    pieces = [b"A" * 4096] * 256  # 1 MiB without a newline
+    results = _run_feeds(cls, pieces, "1 MiB with no newline, in pieces of 4096")
+    if not isinstance(results[-1], ValueError) or not str(results[-1]).startswith("Protocol error:"):
+        raise CheckFailed(
+            "1 MiB with no newline was buffered without complaint" if not isinstance(results[-1], BaseException) else f"raised {results[-1]!r}",
+            sent="feeds of 4096 bytes of b'A', no '\\n' (256 of them)",
+            expected="ValueError('Protocol error: too big inline request') once more than 64 KiB wait for their newline",
+            hint="bound memory: when the unfinished line grows past 64 KiB, raise instead of keeping it",
+        )
+    fed = 4096 * len(results)
+    if fed > 128 * 1024:
+        raise CheckFailed(
+            f"the protocol error came only after {fed // 1024} KiB",
+            expected="an error once more than 64 KiB are waiting for their newline",
+            hint="check the size of the unfinished line on every feed",
+        )
+    line = b"ECHO " + b"x" * 60_000 + b"\r\n"
+    _expect_commands(cls, _pieces(line, 4096), [[b"ECHO", b"x" * 60_000]], "a 60 kB inline line", hint="a line under 64 KiB is fine")
+
+
+@RespReader.check("feed(b'') at hang-up: [] between commands, EOFError in the middle of one")
+def _(cls):
+    results = _run_feeds(cls, [encode(b"PING"), b""], "a command, then b''")
+    if results != [[[b"PING"]], []]:
+        raise CheckFailed("a command then b'' came out wrong", got=repr(results), expected="[[[b'PING']], []]", hint="feed(b'') after complete commands returns []")
+    for half in (encode(b"SET", b"k", b"value")[:-4], b"*2\r\n$4\r\nEC", b"PIN"):
+        results = _run_feeds(cls, [half, b""], f"{half!r}, then b''")
+        if not isinstance(results[-1], EOFError):
+            raise CheckFailed(
+                "a hang-up in the middle of a command went unnoticed",
+                sent=_show_feeds([half, b""]), got=repr(results[-1]), expected="EOFError",
+                hint="feed(b'') means the caller hung up: raise EOFError if part of a command is still waiting",
+            )
+
+
+@RespReader.check("each RespReader keeps its own unfinished command")
+def _(cls):
+    def run():
+        first, second = cls(), cls()
+        return [first.feed(b"*1\r\n$4\r\nPI"), second.feed(encode(b"ECHO", b"b")), first.feed(b"NG\r\n")]
+
+    got = call_with_timeout(run, timeout=STUCK, call="two RespReaders")
+    if got != [[], [[b"ECHO", b"b"]], [[b"PING"]]]:
+        raise CheckFailed(
+            "two RespReaders mixed up their commands", got=repr(got), expected="[[], [[b'ECHO', b'b']], [[b'PING']]]",
+            hint="keep the buffer in self (set it up in __init__), not in a class attribute",
+        )
+
+
+@RespReader.check("copes with 20 000 pipelined commands and a 1 MB value")
+def _(cls):
+    many = b"".join(encode(b"SET", b"key:%d" % i, b"x" * (i % 50)) for i in range(20_000))
+    expected = [[b"SET", b"key:%d" % i, b"x" * (i % 50)] for i in range(20_000)]
+    _expect_commands(cls, _pieces(many, 4096), expected, "20 000 SETs in pieces of 4096", hint=KEEP_HINT)
+    big = bytes(range(256)) * 4096
+    _expect_commands(cls, _pieces(encode(b"SET", b"big", big), 4096), [[b"SET", b"big", big]], "a 1 MB value in pieces of 4096", hint=LENGTH_HINT)
+
+
+register(RespReader)
+
+
+# -- handle_command --------------------------------------------------------------------------
+
+handle_command = Exercise(
+    "handle_command",
+    lesson=LESSON,
+    summary="handle_command(store, args) returns the RESP reply (bytes) Redis 7 sends for PING, ECHO, SET, GET, DEL, EXISTS, INCR.",
+)
+
+WRONG_ARITY = "-ERR wrong number of arguments for '{}' command\r\n"
+
+
+def _call(fn: Any, store: dict, args: List[bytes]) -> Any:
+    shown = "[" + ", ".join(show_bytes(a, 24) for a in args) + "]"
+    try:
+        reply = call_with_timeout(fn, store, args, timeout=STUCK, call=f"handle_command(store, {shown})")
+    except CheckFailed:
+        raise
+    except Exception as exc:
+        raise CheckFailed(
+            f"handle_command(store, {shown}) raised {type(exc).__name__}: {exc}",
+            expected="a reply: an error reply (-ERR ...) for a bad command, never an exception",
+            hint="a server must not crash on a client's mistake: answer it with an error reply",
+            cause=f"raises {type(exc).__name__}",
+        ) from None
+    if isinstance(reply, str):
+        raise CheckFailed(
+            f"handle_command(store, {shown}) returned a str: {reply!r}",
+            expected="bytes: the exact bytes to send, e.g. b'+PONG\\r\\n'",
+            hint="sockets carry bytes: build replies as bytes (b'+OK\\r\\n'), not str",
+            cause="returns str",
+        )
+    if not isinstance(reply, bytes):
+        raise CheckFailed(f"handle_command(store, {shown}) returned {type(reply).__name__}: {reply!r}", expected="bytes", cause="type")
+    return reply
+
+
+def _expect_replies(fn: Any, steps: List[tuple], hint: str, store: dict = None) -> None:
+    """Run each (args, expected reply) on one store."""
+    store = {} if store is None else store
+    for args, expected in steps:
+        got = _call(fn, store, args)
+        if got != expected:
+            shown = "[" + ", ".join(show_bytes(a, 24) for a in args) + "]"
+            specific = hint
+            if got.rstrip(b"\r\n") == expected.rstrip(b"\r\n"):
+                specific = "every RESP reply ends with '\\r\\n' (b'+OK\\r\\n', b':1\\r\\n', b'$5\\r\\nhello\\r\\n')"
+            raise CheckFailed(
+                f"handle_command(store, {shown}) returned {show_bytes(got, 80)}",
+                sent=" then ".join("[" + ", ".join(show_bytes(a, 16) for a in a_) + "]" for a_, _ in steps[: steps.index((args, expected)) + 1][-4:]),
+                got=show_bytes(got, 120),
+                expected=show_bytes(expected, 120),
+                hint=specific,
+            )
+
+
+@handle_command.check("PING and ECHO")
+def _(fn):
+    _expect_replies(
+        fn,
+        [([b"PING"], b"+PONG\r\n"), ([b"PING", b"hi there"], b"$8\r\nhi there\r\n"), ([b"ECHO", "Grüße".encode()], b"$7\r\nGr\xc3\xbc\xc3\x9fe\r\n")],
+        hint="PING answers the simple string +PONG; PING msg and ECHO msg answer msg as a bulk string: $<byte count>\\r\\n<bytes>\\r\\n",
+    )
+
+
+@handle_command.check("SET then GET; GET of a missing key is the null bulk $-1")
+def _(fn):
+    _expect_replies(
+        fn,
+        [([b"GET", b"nothing"], b"$-1\r\n"), ([b"SET", b"k", b"hello"], b"+OK\r\n"), ([b"GET", b"k"], b"$5\r\nhello\r\n"),
+         ([b"SET", b"k", b""], b"+OK\r\n"), ([b"GET", b"k"], b"$0\r\n\r\n")],
+        hint="a missing key is the null bulk string b'$-1\\r\\n' (not +nil, not $0, which is an empty string)",
+    )
+
+
+@handle_command.check("keys and values are binary-safe bytes")
+def _(fn):
+    key, value = b"\x00k\xff", "a\r\nb日本".encode() + bytes(range(256))
+    _expect_replies(
+        fn, [([b"SET", key, value], b"+OK\r\n"), ([b"GET", key], b"$%d\r\n%b\r\n" % (len(value), value)), ([b"GET", b"\x00k"], b"$-1\r\n")],
+        hint="store the bytes as they came, and count bytes for the $ length: len(value), no decoding",
+    )
+
+
+@handle_command.check("command names are case-insensitive")
+def _(fn):
+    _expect_replies(
+        fn, [([b"set", b"Key", b"v"], b"+OK\r\n"), ([b"GeT", b"Key"], b"$1\r\nv\r\n"), ([b"get", b"key"], b"$-1\r\n"), ([b"ping"], b"+PONG\r\n")],
+        hint="compare args[0].upper() with the command names; keys stay case-sensitive",
+    )
+
+
+@handle_command.check("DEL and EXISTS count keys (EXISTS k k counts k twice)")
+def _(fn):
+    _expect_replies(
+        fn,
+        [([b"SET", b"a", b"1"], b"+OK\r\n"), ([b"SET", b"b", b"2"], b"+OK\r\n"), ([b"EXISTS", b"a", b"a", b"zz"], b":2\r\n"),
+         ([b"DEL", b"a", b"zz", b"a"], b":1\r\n"), ([b"EXISTS", b"a", b"b"], b":1\r\n"), ([b"DEL", b"zz"], b":0\r\n")],
+        hint="DEL answers how many keys it removed, EXISTS how many of its arguments exist, as an integer :n\\r\\n",
+    )
+
+
+@handle_command.check("INCR counts up from 0 and stores the number as bytes")
+def _(fn):
+    _expect_replies(
+        fn,
+        [([b"INCR", b"n"], b":1\r\n"), ([b"INCR", b"n"], b":2\r\n"), ([b"GET", b"n"], b"$1\r\n2\r\n"),
+         ([b"SET", b"m", b"-5"], b"+OK\r\n"), ([b"INCR", b"m"], b":-4\r\n"), ([b"SET", b"m", b"9223372036854775806"], b"+OK\r\n"),
+         ([b"INCR", b"m"], b":9223372036854775807\r\n")],
+        hint="INCR on a missing key starts from 0; store the result as bytes (b'2') so GET returns it",
+    )
+
+
+@handle_command.check("INCR accepts only numbers written the way Redis writes them")
+def _(fn):
+    bad = b"-ERR value is not an integer or out of range\r\n"
+    for value in (b"abc", b"", b"+1", b"01", b" 1", b"1 ", b"1_0", b"-0", b"1.5", b"9223372036854775808"):
+        _expect_replies(
+            fn, [([b"SET", b"v", value], b"+OK\r\n"), ([b"INCR", b"v"], bad)],
+            hint="Redis takes only canonical 64-bit decimals: no '+', no leading zeros, no spaces, no '_', no '-0' "
+            "(int() accepts several of these: check that b'%d' % int(value) == value)",
+        )
+    _expect_replies(
+        fn, [([b"SET", b"v", b"9223372036854775807"], b"+OK\r\n"), ([b"INCR", b"v"], b"-ERR increment or decrement would overflow\r\n")],
+        hint="Redis numbers are 64-bit: 9223372036854775807 + 1 overflows",
+    )
+
+
+@handle_command.check("a wrong number of arguments gets Redis's error, never an exception")
+def _(fn):
+    cases = [([b"GET"], "get"), ([b"GET", b"a", b"b"], "get"), ([b"SET", b"k"], "set"), ([b"DEL"], "del"), ([b"EXISTS"], "exists"),
+             ([b"INCR"], "incr"), ([b"incr", b"a", b"b"], "incr"), ([b"ECHO"], "echo"), ([b"PING", b"a", b"b"], "ping")]
+    for args, name in cases:
+        _expect_replies(fn, [(args, WRONG_ARITY.format(name).encode())], hint="count the arguments before using them; the error names the command in lower case")
+    _expect_replies(fn, [([b"SET", b"k", b"v", b"extra"], b"-ERR syntax error\r\n")], hint="SET with arguments after the value answers -ERR syntax error")
+
+
+@handle_command.check("an unknown command gets Redis 7's error, its arguments quoted and cut")
+def _(fn):
+    cases = [[b"FOO"], [b"foo", b"bar", b"baz"], [b"HELLO", b"3"], [b"GETT", b"a\r\nb", b"c\nd"], [b"X" * 200, b"y"],
+             [b"NOPE"] + [b"%02d-" % i + b"a" * 20 for i in range(12)], [b"NOPE", b"b" * 300, b"c"], [b"NOPE", b"b" * 126, b"cdef"]]
+    for args in cases:
+        _expect_replies(
+            fn, [(args, unknown_command_error(args))],
+            hint="-ERR unknown command 'NAME', with args beginning with: then 'arg' and a space for each argument "
+            "while the list is under 128 bytes, the last one cut so the list reaches 128; '\\r' and '\\n' become spaces",
+        )
+
+
+register(handle_command)
