@@ -25,6 +25,7 @@ __all__ = [
     "Session",
     "command",
     "execute",
+    "wrong_arity",
     "unknown_command_error",
 ]
 
@@ -81,7 +82,7 @@ class Keyspace:
 class Session:
     """One client's state: the selected database and the protocol version (2 or 3)."""
 
-    __slots__ = ("databases", "db", "proto", "name", "id", "closing")
+    __slots__ = ("databases", "db", "proto", "name", "id", "closing", "queued", "transaction_failed")
 
     def __init__(self, databases: Optional[List[Keyspace]] = None, client_id: int = 1):
         self.databases = databases if databases is not None else [Keyspace() for _ in range(DATABASES)]
@@ -90,6 +91,8 @@ class Session:
         self.name: Optional[bytes] = None
         self.id = client_id
         self.closing = False  # QUIT: reply, then hang up
+        self.queued: Optional[List[List[bytes]]] = None  # commands after MULTI
+        self.transaction_failed = False
 
     @property
     def null(self) -> bytes:
@@ -119,14 +122,25 @@ def _c_string(arg: bytes) -> bytes:
     return arg.split(b"\0", 1)[0]
 
 
+_TRANSACTION = {b"MULTI", b"EXEC", b"DISCARD"}
+
+
 def execute(session: Session, args: List[bytes]) -> bytes:
-    """Run one command for ``session`` and return its encoded reply; never raises."""
+    """Run one command for ``session`` and return its encoded reply; never raises.
+
+    Inside MULTI, commands are checked and queued (``+QUEUED``) until EXEC runs them.
+    """
     entry = COMMANDS.get(args[0].upper())
     if entry is None:
+        session.transaction_failed = session.queued is not None
         return unknown_command_error(args)
     fn, arity, name = entry
     if (arity > 0 and len(args) != arity) or len(args) < -arity:
-        return error(f"ERR wrong number of arguments for '{name}' command")
+        session.transaction_failed = session.queued is not None
+        return wrong_arity(name)
+    if session.queued is not None and name.upper().encode() not in _TRANSACTION:
+        session.queued.append(args)
+        return b"+QUEUED\r\n"
     return fn(session, args)
 
 
@@ -413,6 +427,32 @@ def cmd_echo(session: Session, args: List[bytes]) -> bytes:
 @command("QUIT", -1)
 def cmd_quit(session: Session, args: List[bytes]) -> bytes:
     session.closing = True
+    return OK
+
+
+@command("MULTI", 1)
+def cmd_multi(session: Session, args: List[bytes]) -> bytes:
+    if session.queued is not None:
+        return error("ERR MULTI calls can not be nested")
+    session.queued, session.transaction_failed = [], False
+    return OK
+
+
+@command("EXEC", 1)
+def cmd_exec(session: Session, args: List[bytes]) -> bytes:
+    if session.queued is None:
+        return error("ERR EXEC without MULTI")
+    queued, session.queued = session.queued, None
+    if session.transaction_failed:
+        return error("EXECABORT Transaction discarded because of previous errors.")
+    return b"*%d\r\n" % len(queued) + b"".join(execute(session, args) for args in queued)
+
+
+@command("DISCARD", 1)
+def cmd_discard(session: Session, args: List[bytes]) -> bytes:
+    if session.queued is None:
+        return error("ERR DISCARD without MULTI")
+    session.queued = None
     return OK
 
 
