@@ -40,6 +40,7 @@ KEEP_HINT = (
     "complete one: one feed may hold half a command, or many"
 )
 LENGTH_HINT = "a bulk string's length counts bytes, and its payload may hold any bytes, '\\r\\n' too: take exactly that many bytes, never split the payload on '\\r\\n'"
+WELL_FORMED_HINT = "only malformed input is a protocol error"
 PROTOCOL_HINT = "raise ValueError('Protocol error: ...') for bytes that are not RESP, as Redis answers -ERR Protocol error"
 
 COMMANDS = [
@@ -111,7 +112,7 @@ def _commands(results: List[Any]) -> List[List[bytes]]:
             raise CheckFailed(
                 f"feed() raised {type(result).__name__}: {result}",
                 expected="no error: these are well-formed commands",
-                hint="only malformed input is a protocol error",
+                hint=WELL_FORMED_HINT,
             )
         found += result
     return found
@@ -122,6 +123,8 @@ def _expect_commands(cls: Any, pieces: List[bytes], expected: List[List[bytes]],
         got = _commands(_run_feeds(cls, pieces, what))
     except CheckFailed as failure:
         failure.sent = failure.sent or _show_feeds(pieces)
+        if failure.hint == WELL_FORMED_HINT:
+            failure.hint = f"{hint} (only malformed input is a protocol error)"
         raise
     if got != expected:
         first = next((i for i, (g, e) in enumerate(zip(got, expected)) if g != e), min(len(got), len(expected)))
@@ -291,11 +294,18 @@ def _(cls):
         first, second = cls(), cls()
         return [first.feed(b"*1\r\n$4\r\nPI"), second.feed(encode(b"ECHO", b"b")), first.feed(b"NG\r\n")]
 
-    got = call_with_timeout(run, timeout=STUCK, call="two RespReaders")
+    hint = "keep the buffer in self (set it up in __init__), not in a class attribute"
+    try:
+        got = call_with_timeout(run, timeout=STUCK, call="two RespReaders")
+    except (ValueError, EOFError) as exc:
+        got = f"{type(exc).__name__}: {exc}"
     if got != [[], [[b"ECHO", b"b"]], [[b"PING"]]]:
         raise CheckFailed(
-            "two RespReaders mixed up their commands", got=repr(got), expected="[[], [[b'ECHO', b'b']], [[b'PING']]]",
-            hint="keep the buffer in self (set it up in __init__), not in a class attribute",
+            "two RespReaders mixed up their commands",
+            sent="first.feed(b'*1\\r\\n$4\\r\\nPI'); second.feed(ECHO b); first.feed(b'NG\\r\\n')",
+            got=repr(got) if isinstance(got, list) else got,
+            expected="[[], [[b'ECHO', b'b']], [[b'PING']]]",
+            hint=hint,
         )
 
 

@@ -1,0 +1,109 @@
+"""Benchmark: the course's Redis server against the real redis-server, side by side.
+
+Not a test: prints figures.  Run from the repository root::
+
+    python tests/benchmarks/bench_redis.py            # -n 200000, 50 clients
+    python tests/benchmarks/bench_redis.py -n 50000   # quicker
+
+For each of PING, SET and GET at -P 1 (one request in flight per client) and -P 16
+(16 pipelined), ``redis-benchmark -q`` measures requests per second against:
+
+- the real ``redis-server`` (started here on 127.0.0.1, a free port, no persistence),
+- the course's server, ``start_redis_server(log_data=False)``,
+- the course's server with the lesson's reference solutions plugged in
+  (``reader=RespReader, handle_command=handle_command`` from tests/solutions),
+
+and prints the ratios to Redis.  Goals (issue 11): at least 0.9x Redis at -P 1 and 0.4x at
+-P 16 on SET and GET.  Then the Nagle demonstration of lesson 08: a thread server that
+writes each reply on its own, with and without TCP_NODELAY, against one that batches the
+replies of each read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from redis_support import start_real_redis  # noqa: E402
+
+from tcplessons import start_redis_server  # noqa: E402
+from tcplessons.redis_nagle import measure_pipelines, start_reply_server  # noqa: E402
+
+TESTS = ["PING_INLINE", "PING_MBULK", "SET", "GET"]
+FIGURE = re.compile(r"^([A-Z_]+[^:]*): ([\d.]+) requests per second", re.MULTILINE)
+
+
+def run_benchmark(address, requests: int, clients: int, pipeline: int) -> dict:
+    host, port = address
+    out = subprocess.run(
+        ["redis-benchmark", "-h", host, "-p", str(port), "-q", "-n", str(requests), "-c", str(clients),
+         "-P", str(pipeline), "-t", "ping,set,get"],
+        capture_output=True, text=True, timeout=1800,
+    ).stdout
+    return {name: float(value) for name, value in FIGURE.findall(out.replace("\r", "\n"))}
+
+
+def load_solution(name: str):
+    namespace: dict = {}
+    exec(compile((ROOT / "tests" / "solutions" / f"{name}.py").read_text(), name, "exec"), namespace)
+    return namespace[name]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=200_000, help="requests per test (200000)")
+    parser.add_argument("-c", type=int, default=50, help="clients (50)")
+    parser.add_argument("--skip-solutions", action="store_true", help="do not measure the reference solutions")
+    options = parser.parse_args()
+    if not (shutil.which("redis-server") and shutil.which("redis-benchmark")):
+        sys.exit("needs redis-server and redis-benchmark (Debian: apt install redis-server redis-tools)")
+
+    servers = {}
+    real = start_real_redis()
+    course = start_redis_server(name="bench course", log_data=False)
+    servers["redis-server"] = real.address
+    servers["course"] = course.address
+    solutions = None
+    if not options.skip_solutions:
+        solutions = start_redis_server(
+            name="bench solutions", log_data=False,
+            reader=load_solution("RespReader"), handle_command=load_solution("handle_command"),
+        )
+        servers["solutions"] = solutions.address
+    try:
+        print(f"redis-benchmark -q -n {options.n} -c {options.c} -t ping,set,get; {socket.gethostname()}")
+        for pipeline in (1, 16):
+            figures = {label: run_benchmark(address, options.n, options.c, pipeline) for label, address in servers.items()}
+            print(f"\n-P {pipeline}")
+            print(f"{'test':<12}" + "".join(f"{label:>14}" for label in servers) + "".join(f"{label + '/redis':>18}" for label in servers if label != "redis-server"))
+            for test in TESTS:
+                row = [figures[label].get(test, 0.0) for label in servers]
+                ratios = [value / row[0] if row[0] else 0.0 for value in row[1:]]
+                print(f"{test:<12}" + "".join(f"{value:>14,.0f}" for value in row) + "".join(f"{ratio:>17.2f}x" for ratio in ratios))
+    finally:
+        course.stop()
+        if solutions is not None:
+            solutions.stop()
+        real.stop()
+
+    print("\nNagle demonstration: redis-py pipelines of 10 INCRs, 200 rounds, thread server")
+    for label, options_ in (("a write per reply", dict(batch=False)), ("a write per reply + TCP_NODELAY", dict(batch=False, nodelay=True)),
+                            ("replies batched per read", dict(batch=True))):
+        with start_reply_server(name="bench nagle", **options_) as server:
+            started = time.perf_counter()
+            rate = measure_pipelines(server.address, rounds=200, size=10)
+            print(f"  {label:<34} {rate:>10,.0f} requests/s   ({time.perf_counter() - started:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
