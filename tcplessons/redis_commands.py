@@ -3,8 +3,8 @@
 :func:`execute` takes a :class:`Session` (one client's state: its database, its protocol
 version) and one command from a :class:`~tcplessons.resp.RespReader`, and returns the
 encoded reply.  This module holds the dispatcher and the string, key, connection and
-server commands; :mod:`tcplessons.redis_types` adds lists, sets, hashes and sorted sets
-(what ``redis-benchmark``'s default tests need).
+server commands are in :mod:`tcplessons.redis_connection`, lists, sets, hashes and sorted
+sets (what ``redis-benchmark``'s default tests need) in :mod:`tcplessons.redis_types`.
 
 To add a command: write ``def cmd_name(session, args) -> bytes`` and register it with
 ``@command("NAME", arity)`` (Redis's arity: ``n`` exactly, ``-n`` at least n, both
@@ -82,10 +82,21 @@ class Keyspace:
 class Session:
     """One client's state: the selected database and the protocol version (2 or 3)."""
 
-    __slots__ = ("databases", "db", "proto", "name", "id", "closing", "queued", "transaction_failed")
+    __slots__ = (
+        "databases",
+        "db",
+        "proto",
+        "name",
+        "id",
+        "closing",
+        "queued",
+        "transaction_failed",
+    )
 
     def __init__(self, databases: Optional[List[Keyspace]] = None, client_id: int = 1):
-        self.databases = databases if databases is not None else [Keyspace() for _ in range(DATABASES)]
+        self.databases = (
+            databases if databases is not None else [Keyspace() for _ in range(DATABASES)]
+        )
         self.db = self.databases[0]
         self.proto = 2
         self.name: Optional[bytes] = None
@@ -113,7 +124,12 @@ def unknown_command_error(args: List[bytes]) -> bytes:
         if len(shown) >= 128:
             break
         shown += b"'" + _c_string(arg)[: 128 - len(shown)] + b"' "
-    text = b"ERR unknown command '" + _c_string(args[0])[:128] + b"', with args beginning with: " + shown
+    text = (
+        b"ERR unknown command '"
+        + _c_string(args[0])[:128]
+        + b"', with args beginning with: "
+        + shown
+    )
     return b"-" + text.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n"
 
 
@@ -150,7 +166,9 @@ def wrong_arity(name: str) -> bytes:
 
 def unknown_subcommand(args: List[bytes]) -> bytes:
     sub = _c_string(args[1])[:128].decode("utf-8", "surrogateescape")
-    return error(f"ERR unknown subcommand '{sub}'. Try {args[0].upper().decode(errors='replace')} HELP.")
+    return error(
+        f"ERR unknown subcommand '{sub}'. Try {args[0].upper().decode(errors='replace')} HELP."
+    )
 
 
 # -- strings -------------------------------------------------------------------------------
@@ -194,9 +212,11 @@ def cmd_set(session: Session, args: List[bytes]) -> bytes:
             if amount <= 0:
                 return error("ERR invalid expire time in 'set' command")
             now_ms = int(time.time() * 1000)
-            deadline = {b"EX": now_ms + amount * 1000, b"PX": now_ms + amount, b"EXAT": amount * 1000}.get(
-                option, amount
-            )
+            deadline = {
+                b"EX": now_ms + amount * 1000,
+                b"PX": now_ms + amount,
+                b"EXAT": amount * 1000,
+            }.get(option, amount)
             i += 1
         else:
             return SYNTAX_ERROR
@@ -333,7 +353,9 @@ def cmd_exists(session: Session, args: List[bytes]) -> bytes:
 def cmd_type(session: Session, args: List[bytes]) -> bytes:
     value = session.db.get(args[1])
     names = {bytes: "string", set: "set", dict: "hash"}
-    name = "none" if value is None else names.get(type(value), getattr(value, "REDIS_TYPE", "string"))
+    name = (
+        "none" if value is None else names.get(type(value), getattr(value, "REDIS_TYPE", "string"))
+    )
     return simple(name)
 
 
@@ -407,151 +429,5 @@ def cmd_pttl(session: Session, args: List[bytes]) -> bytes:
     return _time_to_live(session, args[1], 1)
 
 
-# -- connection and server -----------------------------------------------------------------------
-
-
-@command("PING", -1)
-def cmd_ping(session: Session, args: List[bytes]) -> bytes:
-    if len(args) == 1:
-        return b"+PONG\r\n"
-    if len(args) == 2:
-        return bulk(args[1])
-    return wrong_arity("ping")
-
-
-@command("ECHO", 2)
-def cmd_echo(session: Session, args: List[bytes]) -> bytes:
-    return bulk(args[1])
-
-
-@command("QUIT", -1)
-def cmd_quit(session: Session, args: List[bytes]) -> bytes:
-    session.closing = True
-    return OK
-
-
-@command("MULTI", 1)
-def cmd_multi(session: Session, args: List[bytes]) -> bytes:
-    if session.queued is not None:
-        return error("ERR MULTI calls can not be nested")
-    session.queued, session.transaction_failed = [], False
-    return OK
-
-
-@command("EXEC", 1)
-def cmd_exec(session: Session, args: List[bytes]) -> bytes:
-    if session.queued is None:
-        return error("ERR EXEC without MULTI")
-    queued, session.queued = session.queued, None
-    if session.transaction_failed:
-        return error("EXECABORT Transaction discarded because of previous errors.")
-    return b"*%d\r\n" % len(queued) + b"".join(execute(session, args) for args in queued)
-
-
-@command("DISCARD", 1)
-def cmd_discard(session: Session, args: List[bytes]) -> bytes:
-    if session.queued is None:
-        return error("ERR DISCARD without MULTI")
-    session.queued = None
-    return OK
-
-
-@command("SELECT", 2)
-def cmd_select(session: Session, args: List[bytes]) -> bytes:
-    index = parse_integer(args[1])
-    if index is None:
-        return NOT_AN_INTEGER
-    if not 0 <= index < len(session.databases):
-        return error("ERR DB index is out of range")
-    session.db = session.databases[index]
-    return OK
-
-
-@command("HELLO", -1)
-def cmd_hello(session: Session, args: List[bytes]) -> bytes:
-    if len(args) > 1:
-        version = parse_integer(args[1])
-        if version is None:
-            return error("ERR Protocol version is not an integer or out of range")
-        if version not in (2, 3):
-            return error("NOPROTO unsupported protocol version")
-        i = 2
-        while i < len(args):
-            option = args[i].upper()
-            if option == b"SETNAME" and i + 1 < len(args):
-                session.name = args[i + 1]
-                i += 2
-            elif option == b"AUTH" and i + 2 < len(args):
-                i += 3  # no users here: every client is the default user
-            else:
-                return error(f"ERR Syntax error in HELLO option '{args[i].decode(errors='replace')}'")
-        session.proto = version
-    fields = [
-        (bulk(b"server"), bulk(b"redis")),
-        (bulk(b"version"), bulk(REDIS_VERSION.encode())),
-        (bulk(b"proto"), integer(session.proto)),
-        (bulk(b"id"), integer(session.id)),
-        (bulk(b"mode"), bulk(b"standalone")),
-        (bulk(b"role"), bulk(b"master")),
-        (bulk(b"modules"), b"*0\r\n"),
-    ]
-    return session.map(fields)
-
-
-@command("CLIENT", -2)
-def cmd_client(session: Session, args: List[bytes]) -> bytes:
-    sub = args[1].upper()
-    if sub == b"SETNAME" and len(args) == 3:
-        if any(c <= 32 or c > 126 for c in args[2]):
-            return error("ERR Client names cannot contain spaces, newlines or special characters.")
-        session.name = args[2] or None
-        return OK
-    if sub == b"GETNAME" and len(args) == 2:
-        return bulk(session.name) if session.name else session.null
-    if sub == b"ID" and len(args) == 2:
-        return integer(session.id)
-    if sub in (b"SETNAME", b"GETNAME", b"ID"):
-        return wrong_arity(f"client|{sub.lower().decode()}")
-    return unknown_subcommand(args)
-
-
-#: What CONFIG GET answers: enough for the clients that ask (redis-benchmark asks for
-#: ``save`` and ``appendonly`` before it starts).  The course's server saves nothing.
-CONFIG = {b"save": b"", b"appendonly": b"no", b"databases": b"%d" % DATABASES, b"port": b"0"}
-
-
-@command("CONFIG", -2)
-def cmd_config(session: Session, args: List[bytes]) -> bytes:
-    sub = args[1].upper()
-    if sub == b"GET":
-        if len(args) < 3:
-            return wrong_arity("config|get")
-        found = {}
-        for pattern in args[2:]:
-            for name, value in CONFIG.items():
-                if fnmatch.fnmatchcase(name, pattern.lower()):
-                    found[name] = value
-        return session.map([(bulk(k), bulk(v)) for k, v in found.items()])
-    if sub in (b"SET", b"RESETSTAT", b"REWRITE"):
-        return error(f"ERR CONFIG {sub.decode()} is not supported by the course's server")
-    return unknown_subcommand(args)
-
-
-@command("COMMAND", -1)
-def cmd_command(session: Session, args: List[bytes]) -> bytes:
-    if len(args) == 1:
-        return b"*0\r\n"  # no command details: clients fall back to their own help
-    sub = args[1].upper()
-    if sub == b"COUNT":
-        return integer(len(COMMANDS))
-    if sub == b"DOCS":
-        return session.map([])  # redis-cli asks on start; no docs means no hints
-    return unknown_subcommand(args)
-
-
-@command("INFO", -1)
-def cmd_info(session: Session, args: List[bytes]) -> bytes:
-    keys = sum(1 for db in session.databases for _ in db.data)
-    text = f"# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\n\r\n# Keyspace\r\n"
-    text += f"db0:keys={keys},expires=0,avg_ttl=0\r\n" if keys else ""
-    return bulk(text.encode())
+# Importing them registers the other commands: connection and server, then the data types.
+from . import redis_connection, redis_types  # noqa: E402, F401

@@ -27,9 +27,9 @@ from typing import Callable, List, Optional
 
 from . import redis_types  # noqa: F401  (registers lists, sets, hashes and sorted sets)
 from .eventloop import LoopServer, Protocol
-from .servers import _registry_lock, _running
 from .redis_commands import COMMANDS, DATABASES, Keyspace, Session, execute
 from .resp import RespReader, protocol_error_reply
+from .servers import _registry_lock, _running
 
 __all__ = ["RedisProtocol", "RedisServer", "redis_tools_installed", "start_redis_server"]
 
@@ -41,7 +41,14 @@ class RedisProtocol(Protocol):
     outbox they still leave together; the thread server in the lesson shows the cost).
     """
 
-    def __init__(self, databases: List[Keyspace], client_id: int, reader_factory=None, handler=None, store=None):
+    def __init__(
+        self,
+        databases: List[Keyspace],
+        client_id: int,
+        reader_factory=None,
+        handler=None,
+        store=None,
+    ):
         self.session = Session(databases, client_id)
         self.learner_reader = reader_factory is not None
         self.reader = reader_factory() if reader_factory is not None else RespReader()
@@ -142,7 +149,9 @@ def start_redis_server(
         old = _running.pop(name, None)
     if old is not None:
         old.stop()
-    server = RedisServer(make_protocol, name=name, host=host, port=port, log_data=log_data, **options)
+    server = RedisServer(
+        make_protocol, name=name, host=host, port=port, log_data=log_data, **options
+    )
     server.databases, server.learner_store = databases, store
     with _registry_lock:
         _running[name] = server

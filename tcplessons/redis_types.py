@@ -380,7 +380,9 @@ def cmd_zrem(session: Session, args: List[bytes]) -> bytes:
 def _scored(session: Session, pairs: List[Tuple[float, bytes]], nested: bool) -> bytes:
     """Members with their scores: flat in RESP2, [member, score] pairs in RESP3."""
     if session.proto == 3 and nested:
-        return b"*%d\r\n" % len(pairs) + b"".join(b"*2\r\n" + bulk(m) + _double(session, s) for s, m in pairs)
+        return b"*%d\r\n" % len(pairs) + b"".join(
+            b"*2\r\n" + bulk(m) + _double(session, s) for s, m in pairs
+        )
     return b"*%d\r\n" % (2 * len(pairs)) + b"".join(bulk(m) + _double(session, s) for s, m in pairs)
 
 

@@ -106,7 +106,12 @@ def split_inline(line: bytes) -> List[bytes]:
                 break
             c = line[i]
             if quote == 34:
-                if c == 92 and i + 3 < n and line[i + 1] == ord("x") and all(h in _HEX for h in line[i + 2 : i + 4]):
+                if (
+                    c == 92
+                    and i + 3 < n
+                    and line[i + 1] == ord("x")
+                    and all(h in _HEX for h in line[i + 2 : i + 4])
+                ):
                     word.append(int(line[i + 2 : i + 4], 16))
                     i += 3
                 elif c == 92 and i + 1 < n:

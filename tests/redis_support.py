@@ -23,7 +23,9 @@ FIGURE = re.compile(r"^([A-Z_]+[^:\n]*): ([\d.]+) requests per second", re.MULTI
 
 def needs(*programs: str):
     missing = [p for p in programs if shutil.which(p) is None]
-    return pytest.mark.skipif(bool(missing), reason=f"needs {', '.join(missing)} (apt install redis-server redis-tools)")
+    return pytest.mark.skipif(
+        bool(missing), reason=f"needs {', '.join(missing)} (apt install redis-server redis-tools)"
+    )
 
 
 def _free_port() -> int:
@@ -38,9 +40,23 @@ class RealRedis:
         for _attempt in range(5):  # the port may be taken between probe and start
             self.address = ("127.0.0.1", _free_port())
             self.process = subprocess.Popen(
-                ["redis-server", "--port", str(self.address[1]), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.address[1]),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                    "--loglevel",
+                    "warning",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.process.poll() is None:
@@ -72,20 +88,51 @@ def start_real_redis() -> RealRedis:
     return RealRedis()
 
 
-def redis_cli(address: Tuple[str, int], *args: str, input: bytes = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def redis_cli(
+    address: Tuple[str, int], *args: str, input: bytes = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
     host, port = address
-    return subprocess.run(["redis-cli", "-h", host, "-p", str(port), *args], input=input, capture_output=True, timeout=timeout)
+    return subprocess.run(
+        ["redis-cli", "-h", host, "-p", str(port), *args],
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 def redis_benchmark(address: Tuple[str, int], *args: str, timeout: float = 900) -> Dict[str, float]:
     """Run ``redis-benchmark -q`` with ``args``; return {test title: requests per second}."""
     host, port = address
-    done = subprocess.run(["redis-benchmark", "-h", host, "-p", str(port), "-q", *args], capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        ["redis-benchmark", "-h", host, "-p", str(port), "-q", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return {name: float(value) for name, value in FIGURE.findall(done.stdout.replace("\r", "\n"))}
 
 
 def default_tests() -> List[str]:
     """The titles of redis-benchmark's default test set (Redis 7)."""
-    return ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "LPUSH", "RPUSH", "LPOP", "RPOP", "SADD", "HSET", "SPOP",
-            "ZADD", "ZPOPMIN", "LPUSH (needed to benchmark LRANGE)", "LRANGE_100 (first 100 elements)",
-            "LRANGE_300 (first 300 elements)", "LRANGE_500 (first 500 elements)", "LRANGE_600 (first 600 elements)", "MSET (10 keys)"]
+    return [
+        "PING_INLINE",
+        "PING_MBULK",
+        "SET",
+        "GET",
+        "INCR",
+        "LPUSH",
+        "RPUSH",
+        "LPOP",
+        "RPOP",
+        "SADD",
+        "HSET",
+        "SPOP",
+        "ZADD",
+        "ZPOPMIN",
+        "LPUSH (needed to benchmark LRANGE)",
+        "LRANGE_100 (first 100 elements)",
+        "LRANGE_300 (first 300 elements)",
+        "LRANGE_500 (first 500 elements)",
+        "LRANGE_600 (first 600 elements)",
+        "MSET (10 keys)",
+    ]

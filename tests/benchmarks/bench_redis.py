@@ -46,27 +46,51 @@ FIGURE = re.compile(r"^([A-Z_]+[^:]*): ([\d.]+) requests per second", re.MULTILI
 def run_benchmark(address, requests: int, clients: int, pipeline: int) -> dict:
     host, port = address
     out = subprocess.run(
-        ["redis-benchmark", "-h", host, "-p", str(port), "-q", "-n", str(requests), "-c", str(clients),
-         "-P", str(pipeline), "-t", "ping,set,get"],
-        capture_output=True, text=True, timeout=1800,
+        [
+            "redis-benchmark",
+            "-h",
+            host,
+            "-p",
+            str(port),
+            "-q",
+            "-n",
+            str(requests),
+            "-c",
+            str(clients),
+            "-P",
+            str(pipeline),
+            "-t",
+            "ping,set,get",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
     ).stdout
     return {name: float(value) for name, value in FIGURE.findall(out.replace("\r", "\n"))}
 
 
 def load_solution(name: str):
     namespace: dict = {}
-    exec(compile((ROOT / "tests" / "solutions" / f"{name}.py").read_text(), name, "exec"), namespace)
+    exec(
+        compile((ROOT / "tests" / "solutions" / f"{name}.py").read_text(), name, "exec"), namespace
+    )
     return namespace[name]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-n", type=int, default=200_000, help="requests per test (200000)")
     parser.add_argument("-c", type=int, default=50, help="clients (50)")
-    parser.add_argument("--skip-solutions", action="store_true", help="do not measure the reference solutions")
+    parser.add_argument(
+        "--skip-solutions", action="store_true", help="do not measure the reference solutions"
+    )
     options = parser.parse_args()
     if not (shutil.which("redis-server") and shutil.which("redis-benchmark")):
-        sys.exit("needs redis-server and redis-benchmark (Debian: apt install redis-server redis-tools)")
+        sys.exit(
+            "needs redis-server and redis-benchmark (Debian: apt install redis-server redis-tools)"
+        )
 
     servers = {}
     real = start_real_redis()
@@ -76,20 +100,38 @@ def main() -> None:
     solutions = None
     if not options.skip_solutions:
         solutions = start_redis_server(
-            name="bench solutions", log_data=False,
-            reader=load_solution("RespReader"), handle_command=load_solution("handle_command"),
+            name="bench solutions",
+            log_data=False,
+            reader=load_solution("RespReader"),
+            handle_command=load_solution("handle_command"),
         )
         servers["solutions"] = solutions.address
     try:
-        print(f"redis-benchmark -q -n {options.n} -c {options.c} -t ping,set,get; {socket.gethostname()}")
+        print(
+            (
+                f"redis-benchmark -q -n {options.n} -c {options.c} -t ping,set,get; "
+                f"{socket.gethostname()}"
+            )
+        )
         for pipeline in (1, 16):
-            figures = {label: run_benchmark(address, options.n, options.c, pipeline) for label, address in servers.items()}
+            figures = {
+                label: run_benchmark(address, options.n, options.c, pipeline)
+                for label, address in servers.items()
+            }
             print(f"\n-P {pipeline}")
-            print(f"{'test':<12}" + "".join(f"{label:>14}" for label in servers) + "".join(f"{label + '/redis':>18}" for label in servers if label != "redis-server"))
+            print(
+                f"{'test':<12}"
+                + "".join(f"{label:>14}" for label in servers)
+                + "".join(f"{label + '/redis':>18}" for label in servers if label != "redis-server")
+            )
             for test in TESTS:
                 row = [figures[label].get(test, 0.0) for label in servers]
                 ratios = [value / row[0] if row[0] else 0.0 for value in row[1:]]
-                print(f"{test:<12}" + "".join(f"{value:>14,.0f}" for value in row) + "".join(f"{ratio:>17.2f}x" for ratio in ratios))
+                print(
+                    f"{test:<12}"
+                    + "".join(f"{value:>14,.0f}" for value in row)
+                    + "".join(f"{ratio:>17.2f}x" for ratio in ratios)
+                )
     finally:
         course.stop()
         if solutions is not None:
@@ -97,12 +139,17 @@ def main() -> None:
         real.stop()
 
     print("\nNagle demonstration: redis-py pipelines of 10 INCRs, 200 rounds, thread server")
-    for label, options_ in (("a write per reply", dict(batch=False)), ("a write per reply + TCP_NODELAY", dict(batch=False, nodelay=True)),
-                            ("replies batched per read", dict(batch=True))):
+    for label, options_ in (
+        ("a write per reply", dict(batch=False)),
+        ("a write per reply + TCP_NODELAY", dict(batch=False, nodelay=True)),
+        ("replies batched per read", dict(batch=True)),
+    ):
         with start_reply_server(name="bench nagle", **options_) as server:
             started = time.perf_counter()
             rate = measure_pipelines(server.address, rounds=200, size=10)
-            print(f"  {label:<34} {rate:>10,.0f} requests/s   ({time.perf_counter() - started:.1f} s)")
+            print(
+                f"  {label:<34} {rate:>10,.0f} requests/s   ({time.perf_counter() - started:.1f} s)"
+            )
 
 
 if __name__ == "__main__":

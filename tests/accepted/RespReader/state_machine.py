@@ -36,7 +36,9 @@ class RespReader:
             while not self.buffer:
                 yield
             if self.buffer[:1] != b"$":
-                raise ValueError(f"Protocol error: expected '$', got '{self.buffer[:1].decode('latin-1')}'")
+                raise ValueError(
+                    f"Protocol error: expected '$', got '{self.buffer[:1].decode('latin-1')}'"
+                )
             header = yield from self.line("bulk count string")
             if not DIGITS.fullmatch(header[1:]) or not 0 <= int(header[1:]) <= 512 * 1024 * 1024:
                 raise ValueError("Protocol error: invalid bulk length")

@@ -2,7 +2,7 @@
 # not text at all.
 import re
 
-EXPECT = 'an argument came back as str'
+EXPECT = "an argument came back as str"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
 NUMBER = re.compile(rb"-?[0-9]+")

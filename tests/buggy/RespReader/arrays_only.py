@@ -2,7 +2,7 @@
 # for a protocol error.
 import re
 
-EXPECT = 'is an inline command'
+EXPECT = "is an inline command"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
 NUMBER = re.compile(rb"-?[0-9]+")

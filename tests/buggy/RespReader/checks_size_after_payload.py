@@ -2,7 +2,7 @@
 # announced 1 GiB is buffered before anyone complains.
 import re
 
-EXPECT = 'check the length before waiting'
+EXPECT = "check the length before waiting"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
 NUMBER = re.compile(rb"-?[0-9]+")

@@ -2,7 +2,7 @@
 # the server) shares one.
 import re
 
-EXPECT = 'not in a class attribute'
+EXPECT = "not in a class attribute"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
 NUMBER = re.compile(rb"-?[0-9]+")

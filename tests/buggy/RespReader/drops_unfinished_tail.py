@@ -2,7 +2,7 @@
 # one at its end (the buffer is emptied after each feed).
 import re
 
-EXPECT = 'keep the bytes of an unfinished command'
+EXPECT = "keep the bytes of an unfinished command"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
 NUMBER = re.compile(rb"-?[0-9]+")

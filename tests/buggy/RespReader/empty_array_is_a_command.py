@@ -1,7 +1,7 @@
 # Returns *0 as an empty command [] instead of skipping it.
 import re
 
-EXPECT = 'an array count of zero or less is no command'
+EXPECT = "an array count of zero or less is no command"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
 NUMBER = re.compile(rb"-?[0-9]+")

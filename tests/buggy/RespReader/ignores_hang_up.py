@@ -2,7 +2,7 @@
 # command goes unnoticed.
 import re
 
-EXPECT = 'raise EOFError if part of a command'
+EXPECT = "raise EOFError if part of a command"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
 NUMBER = re.compile(rb"-?[0-9]+")
@@ -14,7 +14,6 @@ class RespReader:
 
     def feed(self, data):
         if not data:  # the caller hung up
-            unfinished = bool(self.buffer)
             self.buffer.clear()
             return []
         self.buffer += data

@@ -2,7 +2,7 @@
 # argument instead of a protocol error.
 import re
 
-EXPECT = 'in a request a length below zero is malformed'
+EXPECT = "in a request a length below zero is malformed"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
 NUMBER = re.compile(rb"-?[0-9]+")

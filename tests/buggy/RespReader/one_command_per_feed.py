@@ -2,7 +2,7 @@
 # one read is taken for one command.
 import re
 
-EXPECT = 'keep going after a complete one'
+EXPECT = "keep going after a complete one"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
 NUMBER = re.compile(rb"-?[0-9]+")

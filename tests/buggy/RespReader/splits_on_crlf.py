@@ -2,6 +2,7 @@
 # '\r\n' is cut in two.
 EXPECT = "never split the payload on '\\r\\n'"
 
+
 class RespReader:
     def __init__(self):
         self.buffer = b""

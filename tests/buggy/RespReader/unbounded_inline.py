@@ -2,7 +2,7 @@
 # come: 10 MiB of garbage is 10 MiB of memory.
 import re
 
-EXPECT = 'bound memory'
+EXPECT = "bound memory"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
 NUMBER = re.compile(rb"-?[0-9]+")

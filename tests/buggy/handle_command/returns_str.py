@@ -1,5 +1,6 @@
 # Builds replies as str: a socket sends bytes.
-EXPECT = 'returned a str'
+EXPECT = "returned a str"
+
 
 def bulk(value):
     return b"$%d\r\n%b\r\n" % (len(value), value)
@@ -20,7 +21,15 @@ def to_integer(value):
     return number
 
 
-ARITY = {b"PING": (1, 2), b"ECHO": (2, 2), b"SET": (3, 99), b"GET": (2, 2), b"DEL": (2, 99), b"EXISTS": (2, 99), b"INCR": (2, 2)}
+ARITY = {
+    b"PING": (1, 2),
+    b"ECHO": (2, 2),
+    b"SET": (3, 99),
+    b"GET": (2, 2),
+    b"DEL": (2, 99),
+    b"EXISTS": (2, 99),
+    b"INCR": (2, 2),
+}
 
 
 def handle_command(store, args):
@@ -31,7 +40,9 @@ def handle_command(store, args):
             if len(shown) >= 128:
                 break
             shown += b"'" + arg[: 128 - len(shown)] + b"' "
-        return error(b"ERR unknown command '" + args[0][:128] + b"', with args beginning with: " + shown)
+        return error(
+            b"ERR unknown command '" + args[0][:128] + b"', with args beginning with: " + shown
+        )
     low, high = ARITY[name]
     if not low <= len(args) <= high:
         return error(b"ERR wrong number of arguments for '" + name.lower() + b"' command")
