@@ -23,7 +23,7 @@ function (one ``dict`` shared by every client is its store).
 from __future__ import annotations
 
 import shutil
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from . import redis_types  # noqa: F401  (registers lists, sets, hashes and sorted sets)
 from .eventloop import LoopServer, Protocol
@@ -48,12 +48,14 @@ class RedisProtocol(Protocol):
         reader_factory=None,
         handler=None,
         store=None,
+        capture: Optional[list] = None,
     ):
         self.session = Session(databases, client_id)
         self.learner_reader = reader_factory is not None
         self.reader = reader_factory() if reader_factory is not None else RespReader()
         self.handler = handler
         self.store = store
+        self.capture = capture
 
     def connection_made(self, conn) -> None:
         self.conn = conn
@@ -69,6 +71,8 @@ class RedisProtocol(Protocol):
             return [], problem
 
     def data_received(self, data: bytes) -> None:
+        if self.capture is not None:
+            self.capture.append((self.session.id, "client", data))
         commands, problem = self._read(data)
         if self.handler is not None:
             replies = [self.handler(self.store, args) for args in commands]
@@ -92,7 +96,10 @@ class RedisProtocol(Protocol):
         if problem is not None:
             replies.append(protocol_error_reply(problem))
         if replies:
-            self.conn.write(replies[0] if len(replies) == 1 else b"".join(replies))
+            out = replies[0] if len(replies) == 1 else b"".join(replies)
+            if self.capture is not None:
+                self.capture.append((self.session.id, "server", out))
+            self.conn.write(out)
         if problem is not None or self.session.closing:
             self.conn.close()
 
@@ -106,6 +113,19 @@ class RedisServer(LoopServer):
 
     databases: List[Keyspace]
     learner_store: Optional[dict] = None
+    transcript: Optional[list] = None
+
+    def captured(self, clear: bool = True) -> List[Tuple[int, str, bytes]]:
+        """What crossed the wire since the last call, whole: ``(client number, "client" or
+        "server", bytes)`` in order (needs ``start_redis_server(capture=True)``)."""
+        if self.transcript is None:
+            raise RuntimeError(
+                "start the server with start_redis_server(capture=True) to capture bytes"
+            )
+        found = list(self.transcript)
+        if clear:
+            del self.transcript[: len(found)]
+        return found
 
     def redis_cli_command(self) -> str:
         """The terminal command that talks to this server: ``redis-cli -h HOST -p PORT``."""
@@ -128,6 +148,7 @@ def start_redis_server(
     host: str = "127.0.0.1",
     port: int = 0,
     log_data: bool = True,
+    capture: bool = False,
     **options,
 ) -> RedisServer:
     """Start the course's Redis server on ``(host, port)`` (127.0.0.1, a free port).
@@ -135,15 +156,18 @@ def start_redis_server(
     ``reader``: a class like :class:`~tcplessons.resp.RespReader` (yours, from the
     lesson) to parse requests; ``handle_command``: your ``handle_command(store, args)``
     to answer them.  ``log_data=False`` stops recording every read and write (for
-    benchmarks).  Other options go to :func:`~tcplessons.eventloop.start_loop_server`.
+    benchmarks).  ``capture=True`` keeps every byte each client sends and every reply,
+    whole, for :meth:`RedisServer.captured`.  Other options are
+    :func:`~tcplessons.eventloop.start_loop_server`'s.
     Next: connect redis-py to ``server.address``, or run ``server.redis_cli_command()``.
     """
     databases = [Keyspace() for _ in range(DATABASES)]
     store: Optional[dict] = {} if handle_command is not None else None
     counter = iter(range(1, 1 << 62))
+    transcript: Optional[list] = [] if capture else None
 
     def make_protocol() -> RedisProtocol:
-        return RedisProtocol(databases, next(counter), reader, handle_command, store)
+        return RedisProtocol(databases, next(counter), reader, handle_command, store, transcript)
 
     with _registry_lock:  # re-running a cell: the old server of this name stops first
         old = _running.pop(name, None)
@@ -152,7 +176,7 @@ def start_redis_server(
     server = RedisServer(
         make_protocol, name=name, host=host, port=port, log_data=log_data, **options
     )
-    server.databases, server.learner_store = databases, store
+    server.databases, server.learner_store, server.transcript = databases, store, transcript
     with _registry_lock:
         _running[name] = server
     return server

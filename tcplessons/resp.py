@@ -170,8 +170,7 @@ class RespReader:
         input, ``EOFError`` on ``b""`` in the middle of a command."""
         commands, problem = self.read(data)
         if problem is not None and not commands:
-            self._error = None
-            raise problem
+            raise problem  # and again on every later feed: the stream is broken
         return commands
 
     def read(self, data: bytes) -> Tuple[List[List[bytes]], Optional[Exception]]:

@@ -35,8 +35,8 @@ def _call(fn: Any, store: dict, args: List[bytes]) -> Any:
         reply = call_with_timeout(
             fn, store, args, timeout=STUCK, call=f"handle_command(store, {shown})"
         )
-    except CheckFailed:
-        raise
+    except (CheckFailed, NotImplementedError):
+        raise  # the report shows an unwritten exercise as "not written yet"
     except Exception as exc:
         raise CheckFailed(
             f"handle_command(store, {shown}) raised {type(exc).__name__}: {exc}",
