@@ -176,7 +176,8 @@ def unknown_subcommand(args: List[bytes]) -> bytes:
 
 @command("GET", 2)
 def cmd_get(session: Session, args: List[bytes]) -> bytes:
-    value = session.db.get(args[1])
+    db = session.db
+    value = db.get(args[1]) if db.expires else db.data.get(args[1])
     if value is None:
         return session.null
     if type(value) is not bytes:
