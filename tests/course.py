@@ -30,7 +30,7 @@ def read(path: Path):
 def defined_names(source: str) -> List[str]:
     """Top-level functions and classes defined by ``source``."""
     tree = ast.parse(source)
-    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
 
 
 def exercise_cells(nb) -> List[Tuple[int, object, List[str]]]:

@@ -1,0 +1,335 @@
+"""Checks for lesson 07's exercise ``async def call_all(addresses, message, timeout)``.
+
+The contract: connect to every address at once, send ``message`` (bytes), half-close, read
+each reply until that server hangs up, and return the replies in the order of
+``addresses``.  A server that does not finish within ``timeout`` seconds gets a
+``TimeoutError`` instance in its slot (and its connection is closed); one that refuses
+gets the ``ConnectionRefusedError`` instance, any other ``OSError`` its instance; the
+others are unaffected.  An empty list gives ``[]``.  The whole call takes about the
+slowest server's time, not the sum.
+
+The check's servers are threads with real sockets on 127.0.0.1.  A server replies only
+once it has the whole message (the client half-closed); to tell "at once" from "one after
+another" without judging speed, the servers of the "at once" check wait for each other:
+none replies before all of them have the message, so a ``call_all`` that waits for one
+reply before talking to the next server keeps the first one waiting (for a bounded time).
+The learner's coroutine runs with ``asyncio.run`` in a thread of its own (the notebook's
+own loop is busy running the notebook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import socket
+import struct
+import threading
+from typing import Callable, List, Optional
+
+from .model import CheckFailed, Exercise
+from .registry import register
+from .tools import LearnerCall, show_bytes
+
+__all__ = ["call_all"]
+
+#: Seconds the check's servers wait for each other before giving up on "at once".
+TOGETHER = 2.0
+#: Seconds a server waits for a connection or a message at most.
+SERVER_WAIT = 10.0
+#: Seconds beyond the learner's own timeout that call_all may take before it counts as stuck.
+GRACE = 4.0
+
+call_all = Exercise(
+    "call_all",
+    lesson="07-event-loop",
+    summary="Call many servers at once with asyncio; each reply (or error) in its own slot, in order.",
+)
+
+HALF_CLOSE_HINT = (
+    "after writer.write(message) and await writer.drain(), call writer.write_eof(): the server "
+    "reads until the end of your message, and only a half-close tells it the message is complete"
+)
+READ_ALL_HINT = (
+    "read until the server hangs up: await reader.read() with no size (or loop until read() "
+    "returns b''); one read(n) gives whatever has arrived so far"
+)
+TOGETHER_HINT = (
+    "start every call before waiting for any: put one coroutine per address in "
+    "asyncio.gather(...) or an asyncio.TaskGroup, instead of awaiting them one by one in a loop"
+)
+SLOT_HINT = (
+    "catch the error inside the coroutine that talks to one server and return the exception "
+    "object as that server's reply (or use asyncio.gather(..., return_exceptions=True)); "
+    "one server's failure must not cancel or hide the others"
+)
+TIMEOUT_HINT = (
+    "wrap each server's whole exchange in asyncio.wait_for(..., timeout) or "
+    "`async with asyncio.timeout(timeout):`, and close the writer when it times out"
+)
+ASYNC_HINT = "define it with `async def call_all(addresses, message, timeout):` and await the streams inside"
+
+
+class _Server:
+    """A one-caller server in a thread.  ``mode``: "reply", "silent" or "reset"."""
+
+    def __init__(self, mode: str, *, reply: Callable[[bytes], bytes] = lambda m: b"reply to " + m):
+        self.mode, self.reply = mode, reply
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(SERVER_WAIT)
+        self.address = self.listener.getsockname()[:2]
+        self.received = b""
+        self.got_eof = threading.Event()
+        self.done = threading.Event()  # replied and closed (or gave up)
+        self.go = threading.Event()  # set when this server may reply
+        self.go.set()
+        self.probe = threading.Event()  # silent mode: check whether the caller closed
+        self.caller_closed: Optional[bool] = None
+        self.conn: Optional[socket.socket] = None
+        self.thread = threading.Thread(target=self._run, name="tcplessons check server", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.conn, _ = self.listener.accept()
+            self.conn.settimeout(SERVER_WAIT)
+            while True:
+                data = self.conn.recv(65536)
+                if not data:
+                    break
+                self.received += data
+            self.got_eof.set()
+            if self.mode == "reset":
+                self.conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            elif self.mode == "silent":
+                self.probe.wait(SERVER_WAIT)
+                self.caller_closed = _closed_by_peer(self.conn)
+            else:
+                self.go.wait(TOGETHER)
+                answer = self.reply(self.received)
+                # In two pieces, a moment apart: one read(n) cannot get it all.
+                self.conn.sendall(answer[:10])
+                threading.Event().wait(0.05)
+                self.conn.sendall(answer[10:])
+        except OSError:
+            pass
+        finally:
+            if self.conn is not None:
+                self.conn.close()
+            self.listener.close()
+            self.done.set()
+
+
+def _closed_by_peer(conn: socket.socket) -> bool:
+    """Whether the other end has closed: a byte sent to a closed socket draws a reset."""
+    try:
+        conn.settimeout(2.0)
+        conn.sendall(b"?")
+        conn.recv(1)  # a reset arrives as ConnectionResetError; an open caller says nothing
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _refusing_address():
+    """An address nobody listens on (the port is held but not listening): connect() is refused."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    return holder, holder.getsockname()[:2]
+
+
+def _run_learner(fn, addresses, message: bytes, timeout: float):
+    async def main():
+        result = fn(addresses, message, timeout)
+        if not inspect.isawaitable(result):
+            raise CheckFailed(
+                f"call_all returned {type(result).__name__}, not a coroutine to await",
+                hint=ASYNC_HINT,
+            )
+        return await result
+
+    call = LearnerCall(asyncio.run, main()).start()
+    if not call.join(timeout + GRACE):
+        raise CheckFailed(
+            f"call_all did not return within {timeout + GRACE:g} s (its timeout was {timeout:g} s)",
+            hint=TIMEOUT_HINT,
+        )
+    try:
+        return call.result()
+    except (NotImplementedError, CheckFailed):
+        raise
+    except BaseException as exc:  # gather without return_exceptions, a TaskGroup, ...
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise CheckFailed(f"call_all raised {type(exc).__name__} for the whole batch", hint=SLOT_HINT) from None
+
+
+def _describe(slot) -> str:
+    if isinstance(slot, BaseException):
+        return f"{type(slot).__name__} instance"
+    if isinstance(slot, (bytes, bytearray)):
+        return show_bytes(bytes(slot))
+    return repr(slot)[:60]
+
+
+def _expect_list(result, n: int) -> List:
+    if not isinstance(result, list) or len(result) != n:
+        raise CheckFailed(
+            f"call_all returned {_describe(result)}",
+            expected=f"a list of {n} replies, one per address",
+        )
+    return result
+
+
+def _stop(servers) -> None:
+    for server in servers:
+        server.go.set()
+        server.probe.set()
+    for server in servers:
+        server.done.wait(SERVER_WAIT)
+
+
+@call_all.check("an empty list of addresses gives []")
+def _(fn):
+    result = _run_learner(fn, [], b"hello", 1.0)
+    if result != []:
+        raise CheckFailed(f"call_all([], ...) returned {_describe(result)}", expected="[]")
+
+
+@call_all.check("sends the whole message, half-closes, and returns each whole reply in order")
+def _(fn):
+    message = b"hello \xff\x00 " * 2000  # not text, and more than one read's worth
+    servers = [_Server("reply", reply=lambda m, i=i: b"server %d: " % i + m[::-1] * 5) for i in range(3)]
+    try:
+        result = _expect_list(_run_learner(fn, [s.address for s in servers], message, 5.0), 3)
+        for i, server in enumerate(servers):
+            if isinstance(result[i], TimeoutError) or not server.got_eof.is_set():
+                # These servers answer at once when the message ends; a caller who closes
+                # only after its timeout ends it far too late.
+                raise CheckFailed(
+                    f"server {i} never replied: it was still waiting for the end of your message",
+                    got=f"slot {i}: {_describe(result[i])}",
+                    hint=HALF_CLOSE_HINT,
+                )
+            if server.received != message:
+                raise CheckFailed(
+                    f"server {i} received something other than the message",
+                    sent=show_bytes(message),
+                    got=show_bytes(server.received),
+                    hint="send the message bytes unchanged, all of them: writer.write(message)",
+                )
+            expected = b"server %d: " % i + message[::-1] * 5
+            if result[i] != expected:
+                wrong_slot = [j for j, s in enumerate(servers) if result[i] == b"server %d: " % j + message[::-1] * 5]
+                if wrong_slot:
+                    raise CheckFailed(
+                        f"slot {i} holds the reply of server {wrong_slot[0]}",
+                        hint="return the replies in the order of addresses, whichever finished first",
+                    )
+                raise CheckFailed(
+                    f"slot {i} is not the whole reply of server {i}",
+                    got=_describe(result[i]),
+                    expected=show_bytes(expected),
+                    hint=READ_ALL_HINT,
+                )
+    finally:
+        _stop(servers)
+
+
+@call_all.check("talks to every server at once, not one after another")
+def _(fn):
+    servers = [_Server("reply") for _ in range(3)]
+    for server in servers:
+        server.go.clear()
+    outcome = {}
+    everyone = threading.Thread(target=_release_together, args=(servers, outcome), daemon=True)
+    everyone.start()
+    try:
+        _expect_list(_run_learner(fn, [s.address for s in servers], b"together", 10.0), 3)
+        everyone.join(TOGETHER + 1)
+        if not outcome.get("together"):
+            raise CheckFailed(
+                "call_all waited for one server before sending to the next",
+                sent="3 servers that each reply only once all 3 have the message",
+                hint=TOGETHER_HINT,
+            )
+    finally:
+        _stop(servers)
+
+
+def _release_together(servers, outcome: dict) -> None:
+    """Let the servers reply once every one has the whole message (or after TOGETHER s)."""
+    outcome["together"] = all(s.got_eof.wait(TOGETHER) for s in servers)
+    for server in servers:
+        server.go.set()
+
+
+@call_all.check("replies come back in the order of addresses, whichever finishes first")
+def _(fn):
+    servers = [_Server("reply", reply=lambda m, i=i: b"from %d" % i) for i in range(3)]
+    for server in servers[:-1]:
+        server.go.clear()
+
+    def last_first() -> None:  # server 2 replies first, then 1, then 0
+        for later, earlier in zip(servers[::-1], servers[-2::-1]):
+            later.done.wait(TOGETHER)
+            earlier.go.set()
+
+    threading.Thread(target=last_first, daemon=True).start()
+    try:
+        result = _expect_list(_run_learner(fn, [s.address for s in servers], b"order", 10.0), 3)
+        expected = [b"from 0", b"from 1", b"from 2"]
+        if result != expected:
+            raise CheckFailed(
+                "the replies are not in the order of addresses",
+                sent="3 servers; the last one answered first",
+                got=", ".join(_describe(r) for r in result),
+                expected=", ".join(_describe(r) for r in expected),
+                hint="gather() keeps the order of its arguments; collecting replies as they finish does not",
+            )
+    finally:
+        _stop(servers)
+
+
+@call_all.check("a refusing, a silent and a resetting server each fill only their own slot")
+def _(fn):
+    holder, refused = _refusing_address()
+    good = [_Server("reply", reply=lambda m: b"fine"), _Server("reply", reply=lambda m: b"also fine")]
+    silent, reset = _Server("silent"), _Server("reset")
+    addresses = [good[0].address, refused, silent.address, reset.address, good[1].address]
+    try:
+        result = _expect_list(_run_learner(fn, addresses, b"anyone?", 1.0), 5)
+        checks = [
+            (0, lambda r: r == b"fine", "b'fine'", READ_ALL_HINT),
+            (1, lambda r: isinstance(r, ConnectionRefusedError), "a ConnectionRefusedError instance", SLOT_HINT),
+            (2, lambda r: isinstance(r, TimeoutError), "a TimeoutError instance", TIMEOUT_HINT),
+            (
+                3,
+                lambda r: isinstance(r, OSError) and not isinstance(r, TimeoutError),
+                "an OSError instance (the reset)",
+                SLOT_HINT,
+            ),
+            (4, lambda r: r == b"also fine", "b'also fine'", READ_ALL_HINT),
+        ]
+        for i, ok, expected, hint in checks:
+            if not ok(result[i]):
+                raise CheckFailed(
+                    f"slot {i} holds {_describe(result[i])}",
+                    sent="servers: replies, refuses, stays silent, resets, replies (timeout 1 s)",
+                    expected=expected,
+                    hint=hint,
+                )
+        silent.probe.set()
+        silent.done.wait(SERVER_WAIT)
+        if not silent.caller_closed:
+            raise CheckFailed(
+                "the connection to the server that timed out was left open",
+                hint="close the writer when a call times out (writer.close() in a finally: block)",
+            )
+    finally:
+        holder.close()
+        _stop(good + [silent, reset])
+
+
+register(call_all)
