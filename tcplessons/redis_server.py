@@ -25,7 +25,6 @@ from __future__ import annotations
 import shutil
 from typing import Callable, List, Optional, Tuple
 
-from . import redis_types  # noqa: F401  (registers lists, sets, hashes and sorted sets)
 from .eventloop import LoopServer, Protocol
 from .redis_commands import COMMANDS, DATABASES, Keyspace, Session, execute
 from .resp import RespReader, protocol_error_reply
@@ -37,8 +36,9 @@ __all__ = ["RedisProtocol", "RedisServer", "redis_tools_installed", "start_redis
 class RedisProtocol(Protocol):
     """One Redis client on the loop: bytes in, commands out, replies batched per read.
 
-    ``batch=False`` writes each reply on its own (the lesson's comparison: with the loop's
-    outbox they still leave together; the thread server in the lesson shows the cost).
+    The replies to every command of one read leave in one ``write()`` (lesson 08 shows
+    what a write per reply costs).  With the learner's parts: ``reader_factory`` makes
+    the reader (its ``feed()`` is called), ``handler(store, args)`` answers.
     """
 
     def __init__(

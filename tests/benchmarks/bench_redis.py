@@ -14,7 +14,9 @@ For each of PING, SET and GET at -P 1 (one request in flight per client) and -P 
   (``reader=RespReader, handle_command=handle_command`` from tests/solutions),
 
 and prints the ratios to Redis.  Goals (issue 11): at least 0.9x Redis at -P 1 and 0.4x at
--P 16 on SET and GET.  Then the Nagle demonstration of lesson 08: a thread server that
+-P 16 on SET and GET.  Each test also reports the CPU time each server used per request
+(redis-server's from /proc, the course's from this process): on a machine busy with other
+work, requests per second swing with the load, CPU per request much less.  Then the Nagle demonstration of lesson 08: a thread server that
 writes each reply on its own, with and without TCP_NODELAY, against one that batches the
 replies of each read.
 """
@@ -40,33 +42,28 @@ from tcplessons import start_redis_server  # noqa: E402
 from tcplessons.redis_nagle import measure_pipelines, start_reply_server  # noqa: E402
 
 TESTS = ["PING_INLINE", "PING_MBULK", "SET", "GET"]
-FIGURE = re.compile(r"^([A-Z_]+[^:]*): ([\d.]+) requests per second", re.MULTILINE)
+FIGURE = re.compile(r"^([A-Z_]+[^:\n]*): ([\d.]+) requests per second", re.MULTILINE)
 
 
-def run_benchmark(address, requests: int, clients: int, pipeline: int) -> dict:
+def run_benchmark(address, test: str, requests: int, clients: int, pipeline: int) -> float:
+    """Requests per second of one redis-benchmark test (``ping_inline``, ``set``...)."""
     host, port = address
-    out = subprocess.run(
-        [
-            "redis-benchmark",
-            "-h",
-            host,
-            "-p",
-            str(port),
-            "-q",
-            "-n",
-            str(requests),
-            "-c",
-            str(clients),
-            "-P",
-            str(pipeline),
-            "-t",
-            "ping,set,get",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    ).stdout
-    return {name: float(value) for name, value in FIGURE.findall(out.replace("\r", "\n"))}
+    command = ["redis-benchmark", "-h", host, "-p", str(port), "-q", "-n", str(requests)]
+    command += ["-c", str(clients), "-P", str(pipeline), "-t", test]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=1800).stdout
+    found = FIGURE.findall(out.replace("\r", "\n"))
+    return float(found[-1][1]) if found else 0.0
+
+
+def redis_server_cpu(pid: int):
+    """A function giving the CPU seconds process ``pid`` has used (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def used() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return used
 
 
 def load_solution(name: str):
@@ -118,27 +115,40 @@ def main() -> None:
             f"redis-benchmark -q -n {options.n} -c {options.c} -t ping,set,get; "
             f"best of {options.rounds} interleaved run(s) per server; {os.cpu_count()} CPUs"
         )
+        # CPU used while serving says more than requests per second on a busy machine: it
+        # does not count the time a server waited for a core.  This process's CPU is the
+        # course's server's (the main thread only waits for redis-benchmark meanwhile).
+        cpu = {label: time.process_time for label in servers}
+        cpu["redis-server"] = redis_server_cpu(real.process.pid)
         for pipeline in (1, 16):
-            figures = {label: {} for label in servers}
+            rates = {label: {} for label in servers}
+            costs = {label: {} for label in servers}
             for _round in range(options.rounds):
-                for label, address in servers.items():
-                    found = run_benchmark(address, options.n, options.c, pipeline)
-                    for test, value in found.items():
-                        figures[label][test] = max(value, figures[label].get(test, 0.0))
-            print(f"\n-P {pipeline}")
-            print(
-                f"{'test':<12}"
-                + "".join(f"{label:>14}" for label in servers)
-                + "".join(f"{label + '/redis':>18}" for label in servers if label != "redis-server")
-            )
+                for test in TESTS:
+                    for label, address in servers.items():
+                        before = cpu[label]()
+                        rate = run_benchmark(address, test.lower(), options.n, options.c, pipeline)
+                        used = (cpu[label]() - before) / options.n * 1e6
+                        rates[label][test] = max(rate, rates[label].get(test, 0.0))
+                        costs[label][test] = min(used, costs[label].get(test, float("inf")))
+            others = [label for label in servers if label != "redis-server"]
+            print(f"\n-P {pipeline}: requests per second (ratio to redis-server)")
+            print(f"{'test':<12}" + "".join(f"{label:>22}" for label in servers))
             for test in TESTS:
-                row = [figures[label].get(test, 0.0) for label in servers]
-                ratios = [value / row[0] if row[0] else 0.0 for value in row[1:]]
-                print(
-                    f"{test:<12}"
-                    + "".join(f"{value:>14,.0f}" for value in row)
-                    + "".join(f"{ratio:>17.2f}x" for ratio in ratios)
-                )
+                base = rates["redis-server"][test]
+                cells = [f"{base:>22,.0f}"] + [
+                    f"{rates[label][test]:>14,.0f} ({rates[label][test] / base:.2f}x)"
+                    for label in others
+                ]
+                print(f"{test:<12}" + "".join(cells))
+            print(f"-P {pipeline}: CPU microseconds per request (redis-server's / this one's)")
+            for test in TESTS:
+                base = costs["redis-server"][test]
+                cells = [f"{base:>22.2f}"] + [
+                    f"{costs[label][test]:>14.2f} ({base / costs[label][test]:.2f}x)"
+                    for label in others
+                ]
+                print(f"{test:<12}" + "".join(cells))
     finally:
         course.stop()
         if solutions is not None:
