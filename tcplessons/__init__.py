@@ -14,13 +14,27 @@ Exercises: ``check("recv_exactly", recv_exactly)`` runs the checks of one exerci
 Instructors: ``python -m tcplessons grade NOTEBOOK...``.
 """
 
-from . import chat, clients, eventloop, events, framing, redis_server, resp, servers, widgets
+from . import (
+    asyncserver,
+    chat,
+    clients,
+    eventloop,
+    events,
+    framing,
+    loopchat,
+    redis_server,
+    resp,
+    servers,
+    widgets,
+)
+from .asyncserver import *  # noqa: F401,F403
 from .chat import *  # noqa: F401,F403
 from .clients import *  # noqa: F401,F403
 from .eventloop import *  # noqa: F401,F403
 from .events import *  # noqa: F401,F403
 from .exercises import check
 from .framing import *  # noqa: F401,F403
+from .loopchat import *  # noqa: F401,F403
 from .redis_server import *  # noqa: F401,F403
 from .servers import *  # noqa: F401,F403
 from .widgets import *  # noqa: F401,F403
@@ -31,6 +45,8 @@ __all__ = sorted(
     events.__all__
     + servers.__all__
     + eventloop.__all__
+    + asyncserver.__all__
+    + loopchat.__all__
     + redis_server.__all__
     + clients.__all__
     + framing.__all__

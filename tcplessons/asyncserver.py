@@ -45,7 +45,15 @@ class AsyncServer:
     Use :func:`start_async_server` rather than this class.
     """
 
-    def __init__(self, handler: Handler, *, name: str, host: str = "127.0.0.1", port: int = 0, backlog: int = 128):
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        name: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        backlog: int = 128,
+    ):
         self.name = name
         self.handler = handler
         self.log = EventLog()
@@ -58,7 +66,9 @@ class AsyncServer:
         self.listener = socket.create_server((host, port), backlog=backlog)
         self.address: Tuple[str, int] = self.listener.getsockname()[:2]
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name=f"tcplessons {name} asyncio", daemon=True)
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name=f"tcplessons {name} asyncio", daemon=True
+        )
         self._thread.start()
         try:
             self._server = self.run(self._start())
@@ -150,7 +160,12 @@ class AsyncServer:
 
 
 def start_async_server(
-    handler: Handler, name: Optional[str] = None, *, host: str = "127.0.0.1", port: int = 0, backlog: int = 128
+    handler: Handler,
+    name: Optional[str] = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    backlog: int = 128,
 ) -> AsyncServer:
     """Serve every caller with ``await handler(reader, writer)`` on a background loop.
 

@@ -64,6 +64,9 @@ __all__ = [
 STOP_TIMEOUT = 2.0
 #: Bytes one recv() may return.
 READ_SIZE = 65536
+#: Outbox size at which write() sends at once instead of at the end of the turn, so that
+#: outbox_size keeps meaning "bytes the caller has not taken" even in a long turn.
+EAGER_SEND = 64 * 1024
 #: Callers accepted per turn of the loop at most, so a crowd arriving cannot starve the rest.
 ACCEPTS_PER_TURN = 64
 
@@ -123,6 +126,7 @@ class Connection:
         self._eof = False  # the caller half-closed: nothing more to read
         self._events = 0  # what the selector watches for now (0: not registered)
         self._pending = False  # in the loop's list of connections to flush
+        self._failed: Optional[OSError] = None  # a send failed inside write(): close soon
 
     @property
     def outbox_size(self) -> int:
@@ -147,6 +151,8 @@ class Connection:
         if self._closing or self._closed or not data:
             return
         self._outbox += data
+        if len(self._outbox) >= EAGER_SEND:
+            self.server._send(self, defer_errors=True)
         self.server._schedule_flush(self)
 
     def close(self) -> None:
@@ -220,7 +226,9 @@ class LoopServer:
             self.listener.close()
             raise
         self.log.record("listening")
-        self._thread = threading.Thread(target=self._run, name=f"tcplessons {name} loop", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"tcplessons {name} loop", daemon=True
+        )
         self._thread_ident: Optional[int] = None
         self._thread.start()
 
@@ -246,6 +254,41 @@ class LoopServer:
         """
         self._callbacks.append((callback, args))
         self._wake()
+
+    def call(self, callback: Callable, *args, timeout: float = 5.0):
+        """Run ``callback(*args)`` in the loop's thread and return its result (or raise
+        what it raised).  For a cell that wants to look at connections::
+
+            server.call(lambda: [c.outbox_size for c in server.connections()])
+        """
+        if threading.get_ident() == self._thread_ident:
+            return callback(*args)
+        done = threading.Event()
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                outcome["value"] = callback(*args)
+            except BaseException as exc:  # handed to the calling thread below
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        self.call_soon(run)
+        if not done.wait(timeout):
+            raise TimeoutError(f"the loop did not run the call within {timeout} s (is it blocked?)")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    def connections(self) -> List[Connection]:
+        """The open connections, by line number (call it from the loop: see :meth:`call`)."""
+        return [self._connections[n] for n in sorted(self._connections)]
+
+    @property
+    def thread(self) -> threading.Thread:
+        """The loop's one thread (lesson 07 measures its CPU time)."""
+        return self._thread
 
     def hang_up(self, number: int) -> bool:
         """Close connection ``number`` from the server's side (after its outbox is sent);
@@ -387,7 +430,10 @@ class LoopServer:
             return
         self.log.record("hung up", conn.line)
         conn._eof = True  # a half-closed socket stays readable: stop watching it
-        if getattr(type(conn.protocol), "eof_received", Protocol.eof_received) is Protocol.eof_received:
+        if (
+            getattr(type(conn.protocol), "eof_received", Protocol.eof_received)
+            is Protocol.eof_received
+        ):
             conn.close()  # the default, even for a protocol that never stored its conn
         else:
             self._call(conn, "eof_received")
@@ -405,8 +451,17 @@ class LoopServer:
         self.log.record("error", conn.line, error=exc)
         self._close_connection(conn)
 
-    def _send(self, conn: Connection) -> None:
-        """Send what the kernel takes now, without blocking."""
+    def _send(self, conn: Connection, defer_errors: bool = False) -> None:
+        """Send what the kernel takes now, without blocking.
+
+        With ``defer_errors`` (a send from inside write()), a failed connection is closed
+        at the end of the turn, not while a protocol may be looping over connections.
+        """
+        if conn._failed is not None:
+            if not defer_errors:
+                self.log.record("hung up", conn.line, error=conn._failed)
+                self._close_connection(conn)
+            return
         outbox = conn._outbox
         while outbox:
             try:
@@ -414,6 +469,9 @@ class LoopServer:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:  # the caller vanished (reset, broken pipe)
+                if defer_errors:
+                    conn._failed = exc
+                    return
                 self.log.record("hung up", conn.line, error=exc)
                 self._close_connection(conn)
                 return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import resource
+import selectors
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import time
 from typing import Dict, List, Optional, Sequence
 
 __all__ = [
+    "fanout_per_second",
     "idle_memory_per_caller",
     "process_memory",
     "raise_fd_limit",
@@ -136,38 +138,199 @@ def idle_memory_per_caller(
     """
     most = max(sizes)
     raise_fd_limit(most + 100)
-    results: Dict[str, Dict[int, float]] = {}
-    for kind in kinds:
-        child = subprocess.Popen(
+    # Start every child first: their start-up (importing Python and the package) overlaps.
+    children = {
+        kind: subprocess.Popen(
             [sys.executable, "-c", _CHILD, kind, str(most)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        socks: List[socket.socket] = []
-        try:
-            port = int(child.stdout.readline())
-
-            def ask() -> int:
-                child.stdin.write("rss\n")
-                child.stdin.flush()
-                return int(child.stdout.readline())
-
-            before = ask()
-            results[kind] = {}
-            for size in sorted(sizes):
-                _connect_served(("127.0.0.1", port), size - len(socks), socks)
-                results[kind][size] = (ask() - before) / size
-            child.stdin.write("quit\n")
-            child.stdin.flush()
-        finally:
-            for sock in socks:
-                sock.close()
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-            child.stdin.close()
-            child.stdout.close()
+        for kind in kinds
+    }
+    results: Dict[str, Dict[int, float]] = {}
+    try:
+        for kind, child in children.items():
+            results[kind] = _measure_child(child, sizes)
+    finally:
+        for child in children.values():
+            _end_child(child)
     return results
+
+
+def _measure_child(child: subprocess.Popen, sizes: Sequence[int]) -> Dict[int, float]:
+    socks: List[socket.socket] = []
+
+    def ask(what: str) -> str:
+        child.stdin.write(what + "\n")
+        child.stdin.flush()
+        return child.stdout.readline()
+
+    try:
+        port = int(child.stdout.readline())
+        before = int(ask("rss"))
+        found = {}
+        for size in sorted(sizes):
+            _connect_served(("127.0.0.1", port), size - len(socks), socks)
+            found[size] = (int(ask("rss")) - before) / size
+        return found
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def _end_child(child: subprocess.Popen) -> None:
+    try:
+        child.stdin.write("quit\n")
+        child.stdin.flush()
+    except OSError:
+        pass
+    try:
+        child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+    for pipe in (child.stdin, child.stdout):
+        try:
+            pipe.close()
+        except OSError:  # the child is gone: nothing left to flush
+            pass
+
+
+# -- fan-out: one speaker, every other member hears each line ------------------------------
+
+READY = b"ok\n"  # what a broadcast server says once a member is in the room
+
+
+def _thread_broadcast(name: str):
+    """Lesson 06's design, stripped to the fan-out: a thread per member, sendall() to each."""
+    from .servers import start_server
+
+    members: List[socket.socket] = []
+    lock = threading.Lock()
+
+    def handler(conn: socket.socket) -> None:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with lock:
+            members.append(conn)
+        conn.sendall(READY)
+        rest = b""
+        try:
+            while data := conn.recv(65536):
+                *lines, rest = (rest + data).split(b"\n")
+                for line in lines:
+                    with lock:
+                        others = [m for m in members if m is not conn]
+                    for member in others:
+                        member.sendall(line + b"\n")
+        finally:
+            with lock:
+                members.remove(conn)
+
+    return start_server(handler, name, backlog=512)
+
+
+def _loop_broadcast(name: str):
+    """The same room on the selectors core: write() to each member's outbox."""
+    from .eventloop import Protocol, start_loop_server
+
+    members: set = set()
+
+    class Broadcast(Protocol):
+        def connection_made(self, conn) -> None:
+            self.conn, self.rest = conn, b""
+            members.add(conn)
+            conn.write(READY)
+
+        def data_received(self, data: bytes) -> None:
+            *lines, self.rest = (self.rest + data).split(b"\n")
+            for line in lines:
+                for member in members:
+                    if member is not self.conn:
+                        member.write(line + b"\n")
+
+        def connection_lost(self) -> None:
+            members.discard(self.conn)
+
+    return start_loop_server(Broadcast, name=name, log_data=False, backlog=512)
+
+
+def _asyncio_broadcast(name: str):
+    """The same room with asyncio streams: write() to each member, drain() our own."""
+    from .asyncserver import start_async_server
+
+    members: set = set()
+
+    async def broadcast(reader, writer) -> None:
+        members.add(writer)
+        writer.write(READY)
+        try:
+            while line := await reader.readline():
+                for member in members:
+                    if member is not writer:
+                        member.write(line)
+                await writer.drain()
+        finally:
+            members.discard(writer)
+
+    return start_async_server(broadcast, name, backlog=512)
+
+
+BROADCAST_SERVERS = {
+    "threads": _thread_broadcast,
+    "selectors": _loop_broadcast,
+    "asyncio": _asyncio_broadcast,
+}
+
+
+def fanout_per_second(kind: str, members: int, messages: int = 20, deadline: float = 60.0) -> float:
+    """Deliveries per second: one member sends ``messages`` lines at once, and every other
+    member must receive all of them.  ``kind`` is "threads", "selectors" or "asyncio"."""
+    raise_fd_limit(2 * members + 100)
+    server = BROADCAST_SERVERS[kind](f"fanout {kind}")
+    socks: List[socket.socket] = []
+    try:
+        for start in range(0, members, 100):  # groups: the backlog holds only so many
+            group = [
+                socket.create_connection(server.address, timeout=30)
+                for _ in range(min(100, members - start))
+            ]
+            for sock in group:
+                if _read_exactly(sock, len(READY)) != READY:
+                    raise ConnectionError("the broadcast server did not let a member in")
+            socks += group
+        speaker, listeners = socks[0], socks[1:]
+        with selectors.DefaultSelector() as selector:
+            for sock in listeners:
+                sock.setblocking(False)
+                selector.register(sock, selectors.EVENT_READ)
+            heard = dict.fromkeys(listeners, 0)
+            waiting = len(listeners)
+            burst = b"".join(b"line %d\n" % k for k in range(messages))
+            started = time.perf_counter()
+            speaker.sendall(burst)
+            stop_at = time.monotonic() + deadline
+            while waiting:
+                if time.monotonic() > stop_at:
+                    raise TimeoutError(f"{kind}: the room did not hear everything in {deadline} s")
+                for key, _ in selector.select(1.0):
+                    count = heard[key.fileobj] + key.fileobj.recv(1 << 20).count(b"\n")
+                    if heard[key.fileobj] < messages <= count:
+                        waiting -= 1
+                    heard[key.fileobj] = count
+            seconds = time.perf_counter() - started
+        return messages * len(listeners) / seconds
+    finally:
+        for sock in socks:
+            sock.close()
+        server.stop()
+
+
+def _read_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        part = sock.recv(n - len(data))
+        if not part:
+            break
+        data += part
+    return data

@@ -83,7 +83,9 @@ def test_echo_sizes_and_half_close_gets_the_rest():
             with connect(server.address) as sock:
                 # Send everything first, then half-close: the server must hold what the
                 # kernel could not take (its outbox), keep reading, and send it all back.
-                sender = threading.Thread(target=lambda s=sock, d=data: (s.sendall(d), s.shutdown(socket.SHUT_WR)))
+                sender = threading.Thread(
+                    target=lambda s=sock, d=data: (s.sendall(d), s.shutdown(socket.SHUT_WR))
+                )
                 sender.start()
                 assert recv_until_eof(sock) == data
                 sender.join(WAIT)
@@ -350,3 +352,16 @@ def test_a_caller_that_hangs_up_with_unsent_outbox_costs_nothing():
         server.log.wait_for("closed", line=1, timeout=WAIT)
         with connect(server.address) as other:
             assert recv_exactly(other, 1000) == b"f" * 1000
+
+
+def test_call_runs_in_the_loop_and_returns_or_raises():
+    with start_loop_echo_server() as server:
+        with connect(server.address) as sock:
+            sock.sendall(b"x")
+            assert recv_exactly(sock, 1) == b"x"
+            assert server.call(
+                lambda: [(c.line, c.outbox_size, c.reading) for c in server.connections()]
+            ) == [(1, 0, True)]
+            with pytest.raises(ZeroDivisionError):
+                server.call(lambda: 1 / 0)
+            assert server.thread.name == "tcplessons loop echo loop"

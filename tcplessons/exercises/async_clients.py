@@ -42,7 +42,9 @@ GRACE = 4.0
 call_all = Exercise(
     "call_all",
     lesson="07-event-loop",
-    summary="Call many servers at once with asyncio; each reply (or error) in its own slot, in order.",
+    summary=(
+        "Call many servers at once with asyncio; each reply (or error) in its own slot, in order."
+    ),
 )
 
 HALF_CLOSE_HINT = (
@@ -66,7 +68,9 @@ TIMEOUT_HINT = (
     "wrap each server's whole exchange in asyncio.wait_for(..., timeout) or "
     "`async with asyncio.timeout(timeout):`, and close the writer when it times out"
 )
-ASYNC_HINT = "define it with `async def call_all(addresses, message, timeout):` and await the streams inside"
+ASYNC_HINT = (
+    "define it with `async def call_all(addresses, message, timeout):` and await the streams inside"
+)
 
 
 class _Server:
@@ -85,12 +89,17 @@ class _Server:
         self.probe = threading.Event()  # silent mode: check whether the caller closed
         self.caller_closed: Optional[bool] = None
         self.conn: Optional[socket.socket] = None
-        self.thread = threading.Thread(target=self._run, name="tcplessons check server", daemon=True)
+        self.over = False  # the check is over: stop at once
+        self.thread = threading.Thread(
+            target=self._run, name="tcplessons check server", daemon=True
+        )
         self.thread.start()
 
     def _run(self) -> None:
         try:
             self.conn, _ = self.listener.accept()
+            if self.over:
+                return  # only the check's own knock (see _stop): nobody called
             self.conn.settimeout(SERVER_WAIT)
             while True:
                 data = self.conn.recv(65536)
@@ -162,7 +171,9 @@ def _run_learner(fn, addresses, message: bytes, timeout: float):
     except BaseException as exc:  # gather without return_exceptions, a TaskGroup, ...
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise CheckFailed(f"call_all raised {type(exc).__name__} for the whole batch", hint=SLOT_HINT) from None
+        raise CheckFailed(
+            f"call_all raised {type(exc).__name__} for the whole batch", hint=SLOT_HINT
+        ) from None
 
 
 def _describe(slot) -> str:
@@ -186,6 +197,14 @@ def _stop(servers) -> None:
     for server in servers:
         server.go.set()
         server.probe.set()
+        if server.conn is None and not server.done.is_set():
+            # Nobody called this server (the learner's code gave up early): knock, so its
+            # accept() returns; closing the listener would not wake it on Linux.
+            server.over = True
+            try:
+                socket.create_connection(server.address, timeout=1.0).close()
+            except OSError:
+                pass
     for server in servers:
         server.done.wait(SERVER_WAIT)
 
@@ -200,7 +219,9 @@ def _(fn):
 @call_all.check("sends the whole message, half-closes, and returns each whole reply in order")
 def _(fn):
     message = b"hello \xff\x00 " * 2000  # not text, and more than one read's worth
-    servers = [_Server("reply", reply=lambda m, i=i: b"server %d: " % i + m[::-1] * 5) for i in range(3)]
+    servers = [
+        _Server("reply", reply=lambda m, i=i: b"server %d: " % i + m[::-1] * 5) for i in range(3)
+    ]
     try:
         result = _expect_list(_run_learner(fn, [s.address for s in servers], message, 5.0), 3)
         for i, server in enumerate(servers):
@@ -221,11 +242,17 @@ def _(fn):
                 )
             expected = b"server %d: " % i + message[::-1] * 5
             if result[i] != expected:
-                wrong_slot = [j for j, s in enumerate(servers) if result[i] == b"server %d: " % j + message[::-1] * 5]
+                wrong_slot = [
+                    j
+                    for j, s in enumerate(servers)
+                    if result[i] == b"server %d: " % j + message[::-1] * 5
+                ]
                 if wrong_slot:
                     raise CheckFailed(
                         f"slot {i} holds the reply of server {wrong_slot[0]}",
-                        hint="return the replies in the order of addresses, whichever finished first",
+                        hint=(
+                            "return the replies in the order of addresses, whichever finished first"
+                        ),
                     )
                 raise CheckFailed(
                     f"slot {i} is not the whole reply of server {i}",
@@ -272,7 +299,7 @@ def _(fn):
         server.go.clear()
 
     def last_first() -> None:  # server 2 replies first, then 1, then 0
-        for later, earlier in zip(servers[::-1], servers[-2::-1]):
+        for later, earlier in zip(servers[:0:-1], servers[-2::-1], strict=True):
             later.done.wait(TOGETHER)
             earlier.go.set()
 
@@ -286,7 +313,10 @@ def _(fn):
                 sent="3 servers; the last one answered first",
                 got=", ".join(_describe(r) for r in result),
                 expected=", ".join(_describe(r) for r in expected),
-                hint="gather() keeps the order of its arguments; collecting replies as they finish does not",
+                hint=(
+                    "gather() keeps the order of its arguments; collecting replies as they "
+                    "finish does not"
+                ),
             )
     finally:
         _stop(servers)
@@ -295,14 +325,22 @@ def _(fn):
 @call_all.check("a refusing, a silent and a resetting server each fill only their own slot")
 def _(fn):
     holder, refused = _refusing_address()
-    good = [_Server("reply", reply=lambda m: b"fine"), _Server("reply", reply=lambda m: b"also fine")]
+    good = [
+        _Server("reply", reply=lambda m: b"fine"),
+        _Server("reply", reply=lambda m: b"also fine"),
+    ]
     silent, reset = _Server("silent"), _Server("reset")
     addresses = [good[0].address, refused, silent.address, reset.address, good[1].address]
     try:
         result = _expect_list(_run_learner(fn, addresses, b"anyone?", 1.0), 5)
         checks = [
             (0, lambda r: r == b"fine", "b'fine'", READ_ALL_HINT),
-            (1, lambda r: isinstance(r, ConnectionRefusedError), "a ConnectionRefusedError instance", SLOT_HINT),
+            (
+                1,
+                lambda r: isinstance(r, ConnectionRefusedError),
+                "a ConnectionRefusedError instance",
+                SLOT_HINT,
+            ),
             (2, lambda r: isinstance(r, TimeoutError), "a TimeoutError instance", TIMEOUT_HINT),
             (
                 3,

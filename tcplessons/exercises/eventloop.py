@@ -90,7 +90,9 @@ WAKEUP_HINT = (
     "register wakeup with the selector for EVENT_READ; when it is readable (a byte arrived, or "
     "recv() gives b'' because the other end closed), close every caller and return"
 )
-CLOSE_HINT = "before returning, close every caller's socket (keep them in a dict or set to find them)"
+CLOSE_HINT = (
+    "before returning, close every caller's socket (keep them in a dict or set to find them)"
+)
 RESET_HINT = (
     "a reset raises ConnectionResetError (an OSError) from recv() or send(): treat it like a "
     "hang-up (unregister and close that caller) and carry on with the others"
@@ -193,10 +195,20 @@ class _Run:
         else:
             self.waker.close()
         if not self.call.join(RETURN_WAIT):
-            self.fail(f"echo_loop did not return within {RETURN_WAIT:g} s after wakeup {how_text(how)}", hint=WAKEUP_HINT)
+            self.fail(
+                f"echo_loop did not return within {RETURN_WAIT:g} s after wakeup {how_text(how)}",
+                hint=WAKEUP_HINT,
+            )
         self.call.result()  # returning quietly means no exception
 
-    def expect_echo(self, sock: socket.socket, data: bytes, what: str, hint: str = NONBLOCKING_HINT, cause: str = "") -> None:
+    def expect_echo(
+        self,
+        sock: socket.socket,
+        data: bytes,
+        what: str,
+        hint: str = NONBLOCKING_HINT,
+        cause: str = "",
+    ) -> None:
         got = _read(sock, len(data), run=self)
         if got != data:
             if data.startswith(got):
@@ -207,14 +219,21 @@ class _Run:
                     hint=hint,
                     cause=cause,
                 )
-            self.fail(f"{what}: the echo differs from what was sent", sent=show_bytes(data), got=show_bytes(got), hint=OUTBOX_HINT)
+            self.fail(
+                f"{what}: the echo differs from what was sent",
+                sent=show_bytes(data),
+                got=show_bytes(got),
+                hint=OUTBOX_HINT,
+            )
 
 
 def how_text(how: str) -> str:
     return "got a byte" if how == "byte" else "had its other end closed"
 
 
-def _read(sock: socket.socket, n: int, timeout: float = PROMPT, run: Optional["_Run"] = None) -> bytes:
+def _read(
+    sock: socket.socket, n: int, timeout: float = PROMPT, run: Optional["_Run"] = None
+) -> bytes:
     """Up to ``n`` bytes, waiting while they keep coming (at most ``timeout`` s of silence).
 
     With ``run``, a loop that has already ended is reported at once instead of waited for.
@@ -286,7 +305,9 @@ def _(fn):
         run.wake("byte")
         still_open = [conn for conn in run.listener.accepted if conn.fileno() != -1]
         if still_open or not all(_hears_hang_up(caller) for caller in (sock, other)):
-            raise CheckFailed("a caller's connection was still open after echo_loop returned", hint=CLOSE_HINT)
+            raise CheckFailed(
+                "a caller's connection was still open after echo_loop returned", hint=CLOSE_HINT
+            )
 
 
 @echo_loop.check("returns when the other end of wakeup is closed")
@@ -303,9 +324,13 @@ def _(fn):
     with _Run(fn) as run:
         plan = [(1, _raw(2000, 1)), (5, _raw(20_000, 2)), (4096, _raw(200_000, 3))]
         socks = [run.connect() for _ in plan]
-        senders = [send_in_chunks(sock, data, size) for sock, (size, data) in zip(socks, plan)]
-        for sock, (size, data) in zip(socks, plan):
-            run.expect_echo(sock, data, f"a caller sent {len(data)} bytes in pieces of {size}", hint=OUTBOX_HINT)
+        senders = [
+            send_in_chunks(sock, data, size) for sock, (size, data) in zip(socks, plan, strict=True)
+        ]
+        for sock, (size, data) in zip(socks, plan, strict=True):
+            run.expect_echo(
+                sock, data, f"a caller sent {len(data)} bytes in pieces of {size}", hint=OUTBOX_HINT
+            )
         for sender in senders:
             sender.join(PROMPT)
 
@@ -363,9 +388,18 @@ def _(fn):
         sock = run.connect()
         data = _raw(100_000, 5)
         sender = send_in_chunks(sock, data, 65536, hang_up=True)
-        run.expect_echo(sock, data, "the caller sent 100000 bytes, then shutdown(SHUT_WR)", hint=FLUSH_HINT, cause="partial send")
+        run.expect_echo(
+            sock,
+            data,
+            "the caller sent 100000 bytes, then shutdown(SHUT_WR)",
+            hint=FLUSH_HINT,
+            cause="partial send",
+        )
         if not _hears_hang_up(sock):
-            run.fail("the loop never closed a caller who had hung up and had all its echo", hint=FLUSH_HINT)
+            run.fail(
+                "the loop never closed a caller who had hung up and had all its echo",
+                hint=FLUSH_HINT,
+            )
         sender.join(PROMPT)
 
 
@@ -389,13 +423,20 @@ def _(fn):
                     raise
                 except Exception as exc:
                     raise CheckFailed(
-                        f"echo_loop raised {type(exc).__name__} after a caller reset its connection",
+                        f"echo_loop raised {type(exc).__name__} after a caller reset its "
+                        "connection",
                         hint=RESET_HINT,
                     ) from None
-            raise CheckFailed("after one caller reset, the next caller got no echo", got=show_bytes(got), hint=RESET_HINT)
+            raise CheckFailed(
+                "after one caller reset, the next caller got no echo",
+                got=show_bytes(got),
+                hint=RESET_HINT,
+            )
 
 
-@echo_loop.check("an idle loop sleeps in select(): no write interest while nothing waits to be sent")
+@echo_loop.check(
+    "an idle loop sleeps in select(): no write interest while nothing waits to be sent"
+)
 def _(fn):
     with _Run(fn) as run:
         socks = [run.connect() for _ in range(5)]
@@ -418,10 +459,14 @@ def _(fn):
             )
         for i, sock in enumerate(socks):
             sock.sendall(b"again %d" % i)
-            run.expect_echo(sock, b"again %d" % i, f"caller {i} after the quiet second", cause="no echo")
+            run.expect_echo(
+                sock, b"again %d" % i, f"caller {i} after the quiet second", cause="no echo"
+            )
 
 
-@echo_loop.check("a caller who never reads: reading pauses at 1 MiB of outbox, the others are still served")
+@echo_loop.check(
+    "a caller who never reads: reading pauses at 1 MiB of outbox, the others are still served"
+)
 def _(fn):
     with _Run(fn, buffers=65536) as run:
         hog = run.connect(receive_buffer=4096)
@@ -448,7 +493,8 @@ def _(fn):
             run.fail(
                 "while one caller sent without reading, another caller got no echo",
                 got=show_bytes(got),
-                hint="never call sendall() in the loop: it blocks until a caller reads. " + OUTBOX_HINT,
+                hint="never call sendall() in the loop: it blocks until a caller reads. "
+                + OUTBOX_HINT,
             )
         if pushed > PUSH_LIMIT:
             run.fail(

@@ -333,9 +333,9 @@ else:
 #   vanished member, and give every send a deadline so a member who never reads is
 #   dropped (the course's room also keeps an outbox per member, so nobody waits at all).
 #
-# **Next:** a thread per member works well for a room of a few hundred. Later lessons
-# (not written yet) will measure it against event loops (`selectors`, `asyncio`), which
-# serve thousands of lines from one thread.
+# **Next:** a thread per member works well for a room of a few hundred. Lesson 07
+# measures it against event loops (`selectors`, `asyncio`), which serve thousands of
+# lines from one thread.
 #
 # Hang up every line and stop the servers:
 

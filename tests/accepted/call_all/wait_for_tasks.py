@@ -14,7 +14,9 @@ async def call_one(address, message):
 
 
 async def call_all(addresses, message, timeout):
-    tasks = [asyncio.create_task(asyncio.wait_for(call_one(a, message), timeout)) for a in addresses]
+    tasks = [
+        asyncio.create_task(asyncio.wait_for(call_one(a, message), timeout)) for a in addresses
+    ]
     replies = []
     for task in tasks:
         try:

@@ -4,7 +4,7 @@ import selectors
 
 LIMIT = 1 << 20  # stop reading from a caller whose outbox holds more than this
 
-EXPECT = 'then shutdown(SHUT_WR): only'
+EXPECT = "then shutdown(SHUT_WR): only"
 
 
 def echo_loop(listener, wakeup):

@@ -3,7 +3,7 @@ import selectors
 
 LIMIT = 1 << 20  # stop reading from a caller whose outbox holds more than this
 
-EXPECT = 'did not return within 2 s after wakeup got a byte'
+EXPECT = "did not return within 2 s after wakeup got a byte"
 
 
 def echo_loop(listener, wakeup):

@@ -3,7 +3,7 @@ import selectors
 
 LIMIT = 1 << 20  # stop reading from a caller whose outbox holds more than this
 
-EXPECT = 'still open after echo_loop returned'
+EXPECT = "still open after echo_loop returned"
 
 
 def echo_loop(listener, wakeup):

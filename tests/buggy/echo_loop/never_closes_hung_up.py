@@ -3,7 +3,7 @@ import selectors
 
 LIMIT = 1 << 20  # stop reading from a caller whose outbox holds more than this
 
-EXPECT = 'the loop never closed a caller who had hung up'
+EXPECT = "the loop never closed a caller who had hung up"
 
 
 def echo_loop(listener, wakeup):

@@ -4,7 +4,7 @@ import selectors
 
 LIMIT = 1 << 20  # stop reading from a caller whose outbox holds more than this
 
-EXPECT = 'after wakeup had its other end closed'
+EXPECT = "after wakeup had its other end closed"
 
 
 def echo_loop(listener, wakeup):
