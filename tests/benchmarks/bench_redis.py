@@ -16,7 +16,9 @@ For each of PING, SET and GET at -P 1 (one request in flight per client) and -P 
 and prints the ratios to Redis.  Goals (issue 11): at least 0.9x Redis at -P 1 and 0.4x at
 -P 16 on SET and GET.  Each test also reports the CPU time each server used per request
 (redis-server's from /proc, the course's from this process): on a machine busy with other
-work, requests per second swing with the load, CPU per request much less.  Then the Nagle demonstration of lesson 08: a thread server that
+work, requests per second swing with the load, CPU per request much less.
+
+Then the Nagle demonstration of lesson 08: a thread server that
 writes each reply on its own, with and without TCP_NODELAY, against one that batches the
 replies of each read.
 """
