@@ -14,7 +14,6 @@ the notebook's own memory does not blur the figure).
 from __future__ import annotations
 
 import os
-import resource
 import selectors
 import socket
 import subprocess
@@ -22,6 +21,11 @@ import sys
 import threading
 import time
 from typing import Dict, List, Optional, Sequence
+
+try:
+    import resource  # Unix only
+except ImportError:  # Windows: no per-process limit on open files to raise
+    resource = None
 
 __all__ = [
     "fanout_per_second",
@@ -67,6 +71,8 @@ def process_memory(pid: Optional[int] = None) -> int:
 def raise_fd_limit(needed: int) -> int:
     """Raise this process's soft limit on open files towards ``needed`` (up to the hard
     limit); return the limit now in force.  Every socket is one open file."""
+    if resource is None:
+        return needed
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY or soft >= needed:
         return needed

@@ -74,7 +74,8 @@ class Room:
         self.lines = [0] * n  # newlines seen per member since the last reset()
         self.tail = [b""] * n
         for i in range(n):
-            sock = socket.create_connection(address, timeout=10)
+            # Generous: a server busy announcing joins to 2000 members answers late.
+            sock = socket.create_connection(address, timeout=60)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.sendall(f"m{i}\n".encode())
             sock.setblocking(False)

@@ -30,7 +30,6 @@ import select
 import selectors
 import socket
 import threading
-import time
 
 import matplotlib.pyplot as plt
 
@@ -381,49 +380,59 @@ server.stop()
 # ## 4. A blocking call stalls everyone
 #
 # One thread serves every caller, so **a handler that waits makes everyone wait**. The
-# protocol below answers `slow` after a (pretend) one-second database query,
-# `time.sleep(1)`, and echoes everything else. Caller A asks for `slow`; caller B says
-# `hi` right after.
+# protocol below answers `slow` after a slow database query, and echoes everything
+# else. Our stand-in for the database is `database_query()`: it blocks until the cell
+# says the database has answered (`query_done.set()`), so we can look at the other
+# callers *while* the query runs. (A real slow call — `time.sleep()`, a blocking socket,
+# a big computation — blocks the same way.)
+#
+# Caller A asks for `slow`; once A's query has started, caller B says `hi`. We give B two
+# seconds to get its echo back while A's query is still running, then let the database
+# answer.
 
 # %%
+query_started, query_done = threading.Event(), threading.Event()
+
+
+def database_query():
+    """A slow database query: blocks until the cell says the database has answered."""
+    query_started.set()
+    query_done.wait(10)
+    return b"slow answer"
+
+
 class SlowQuery(Protocol):
     def data_received(self, data):
         if data == b"slow":
-            time.sleep(1.0)  # blocks the loop's only thread
-            self.conn.write(b"slow answer")
+            self.conn.write(database_query())  # blocks the loop's only thread
         else:
             self.conn.write(data)
 
 
-def a_then_b(server):
-    """A asks for something slow, then B says hi: whose answer arrives first?"""
+def b_while_a_waits(server):
+    """A starts a slow query, B says hi: is B answered while A's query still runs?"""
+    query_started.clear()
+    query_done.clear()
     with socket.create_connection(server.address, timeout=5) as a, socket.create_connection(
         server.address, timeout=5
     ) as b:
         b.sendall(b"warm-up")
         b.recv(1024)  # both are connected and served
         a.sendall(b"slow")
+        query_started.wait(5)  # A's query is running now
         b.sendall(b"hi")
-        order, answers = [], {}
-        while len(answers) < 2:
-            waiting = [s for s in (a, b) if s not in answers]
-            readable, _, _ = select.select(waiting, [], [], 5.0)
-            if not readable:
-                break  # bounded: nothing for 5 seconds
-            for sock in readable:
-                answers[sock] = sock.recv(1024)
-                order.append("A" if sock is a else "B")
-    return order, answers.get(a), answers.get(b)
+        readable, _, _ = select.select([b], [], [], 2.0)  # B's echo, within two seconds?
+        query_done.set()  # the database answers
+        print("B got its echo while A's query was running:", readable == [b])
+        print("then A got", a.recv(1024), "and B got", b.recv(1024))
 
 
 server = start_loop_server(SlowQuery)
-order, a_answer, b_answer = a_then_b(server)
-print("A got", a_answer, "and B got", b_answer)
-print("answers arrived in the order:", order)
+b_while_a_waits(server)
 
 # %% [markdown]
-# B's `hi` needed no work at all, yet it came back only after A's slow answer: while the
-# loop's thread slept, nobody's bytes were read or sent.
+# B's `hi` needed no work at all, yet nothing came back while A's query ran: the loop's
+# only thread was waiting for the database, so nobody's bytes were read or sent.
 #
 # The fix: do the slow work **somewhere else** — another thread — and come back to the
 # loop with the result. Connections belong to the loop's thread, so the worker hands
@@ -439,14 +448,12 @@ class SlowQueryInAThread(Protocol):
             self.conn.write(data)
 
     def query(self):  # runs in its own thread: the loop keeps going meanwhile
-        time.sleep(1.0)
-        self.conn.server.call_soon(self.conn.write, b"slow answer")
+        answer = database_query()
+        self.conn.server.call_soon(self.conn.write, answer)
 
 
 server = start_loop_server(SlowQueryInAThread)
-order, a_answer, b_answer = a_then_b(server)
-print("A got", a_answer, "and B got", b_answer)
-print("answers arrived in the order:", order)
+b_while_a_waits(server)
 server.stop()
 
 # %% [markdown]
@@ -498,8 +505,8 @@ check("echo_loop", echo_loop)
 #   (asyncio's name for it is the write buffer), `await writer.drain()` waits while that
 #   buffer is too full.
 #
-# A notebook's kernel already runs an asyncio event loop in the main thread: that is why
-# you can write `await` directly in a cell. A server's loop must keep running while
+# The notebook's kernel (the Python process that runs your cells) already runs an asyncio
+# event loop in its main thread: that is why you can write `await` directly in a cell. A server's loop must keep running while
 # cells run, so the course's `start_async_server(handle)` calls `asyncio.start_server`
 # on a **new** event loop in a background thread, and returns the usual server object.
 
@@ -564,35 +571,35 @@ print("with drain(), it never passed 2 MiB:", largest[True] < 2 * (1 << 20))
 # ### The blocking pitfall, async edition
 #
 # `await` is where the loop may switch to another caller. A call that blocks *without*
-# `await` — `time.sleep()`, a blocking socket, `requests.get()` — stops the whole loop,
-# just as in section 4. `await asyncio.sleep()` pauses only this coroutine; for blocking
-# code you cannot change, `await asyncio.to_thread(function, ...)` runs it in a thread.
+# `await` — `time.sleep()`, a blocking socket, our `database_query()` — stops the whole
+# loop, just as in section 4. `await asyncio.sleep()` pauses only this coroutine; for
+# blocking code you cannot change, `await asyncio.to_thread(function, ...)` runs it in a
+# thread and pauses only this coroutine until it returns.
 
 # %%
-def make_slow(pause):
+def make_slow(query):
     async def slow(reader, writer):
         while data := await reader.read(1024):
             if data == b"slow":
-                await pause()
-                data = b"slow answer"
+                data = await query()
             writer.write(data)
             await writer.drain()
 
     return slow
 
 
-async def blocking_pause():
-    time.sleep(1.0)  # no await: the loop cannot run anyone else
+async def blocking_query():
+    return database_query()  # no await: the loop cannot run anyone else
 
 
-async def async_pause():
-    await asyncio.sleep(1.0)  # the loop runs other callers meanwhile
+async def query_in_a_thread():
+    return await asyncio.to_thread(database_query)  # the loop runs other callers meanwhile
 
 
-for pause in (blocking_pause, async_pause):
-    server = start_async_server(make_slow(pause), name=pause.__name__)
-    order, a_answer, b_answer = a_then_b(server)
-    print(f"{pause.__name__}: answers arrived in the order:", order)
+for query in (blocking_query, query_in_a_thread):
+    print(f"{query.__name__}:")
+    server = start_async_server(make_slow(query), name=query.__name__)
+    b_while_a_waits(server)
     server.stop()
 
 # %% [markdown]
@@ -618,8 +625,8 @@ print(ada.text())
 # ### Calling many servers at once
 #
 # asyncio shines on the client side too. `asyncio.open_connection(host, port)` connects
-# and returns a `(reader, writer)` pair. Since the kernel runs an event loop, a cell can
-# `await` directly:
+# and returns a `(reader, writer)` pair. Since the notebook's kernel runs an event loop, a
+# cell can `await` directly:
 
 # %%
 reader, writer = await asyncio.open_connection(*chat.address)
@@ -681,14 +688,16 @@ check("call_all", call_all)
 # %% [markdown]
 # ## 7. Threads against event loops, measured
 #
-# Now the numbers, from **your** machine. Three servers of each kind: a thread per caller
+# Now the numbers, from **your** machine, for three kinds of server: a thread per caller
 # (lessons 05 and 06), the selectors loop (the course's `start_loop_server`), and asyncio.
 #
 # **Memory per connection.** Each kind of echo server runs in a separate process (so this
 # notebook's own memory does not blur the figure). We connect 100, then 500, then 2,000
 # callers who each send one byte, get it back and then stay silent, and ask the server
 # process for its **resident memory** (RSS: the memory it really occupies) each time.
-# The growth divided by the number of callers is the cost of one idle caller.
+# The growth divided by the number of callers is the cost of one idle caller. (The
+# operating system's own memory for each connection, its buffers, is not part of a
+# process's RSS; it is the same for all three kinds.)
 #
 # Every socket is an open file, and systems limit how many files a process may have
 # open (the "soft limit", which a process may raise up to the "hard limit"). 2,000
