@@ -2,7 +2,7 @@
 import io
 import re
 
-DIGITS = re.compile(rb"-?[0-9]+")
+DIGITS = re.compile(rb"0|-?[1-9][0-9]*")
 
 
 class Incomplete(Exception):

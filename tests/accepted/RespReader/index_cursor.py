@@ -4,10 +4,8 @@ class RespReader:
         self.data = b""
 
     def number(self, text, complaint):
-        if text[:1] == b"-":
-            ok = text[1:].isdigit()
-        else:
-            ok = text.isdigit()
+        digits = text[1:] if text[:1] == b"-" else text
+        ok = digits.isdigit() and (digits == b"0" or digits[:1] != b"0") and text != b"-0"
         if not ok or not text.isascii():
             raise ValueError(f"Protocol error: {complaint}")
         return int(text)

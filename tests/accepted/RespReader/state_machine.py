@@ -2,7 +2,7 @@
 # never parses the same bytes twice.
 import re
 
-DIGITS = re.compile(rb"-?[0-9]+")
+DIGITS = re.compile(rb"0|-?[1-9][0-9]*")
 
 
 class RespReader:

@@ -2,10 +2,10 @@
 # b' 5' and b'1_0'.
 import re
 
-EXPECT = "int() accepts b'+5'"
+EXPECT = "int() also accepts b'+5'"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
-NUMBER = re.compile(rb"-?[0-9]+")
+NUMBER = re.compile(rb"0|-?[1-9][0-9]*")
 
 
 class RespReader:

@@ -5,7 +5,7 @@ import re
 EXPECT = "keep going after a complete one"
 MAX_BULK = 512 * 1024 * 1024  # Redis refuses longer bulk strings
 MAX_INLINE = 64 * 1024  # and longer unfinished lines
-NUMBER = re.compile(rb"-?[0-9]+")
+NUMBER = re.compile(rb"0|-?[1-9][0-9]*")
 
 
 class RespReader:
@@ -67,6 +67,6 @@ class RespReader:
                 raise ValueError(f"Protocol error: {complaint}")
             return None, 0
         digits = bytes(self.buffer[start:end])
-        if not NUMBER.fullmatch(digits):  # int() would take '+5', ' 5' and '1_0'
+        if not NUMBER.fullmatch(digits):  # int() would take '+5', ' 5', '1_0' and '05'
             raise ValueError(f"Protocol error: {complaint}")
         return int(digits), end + 2
