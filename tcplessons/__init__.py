@@ -31,6 +31,8 @@ from . import (  # noqa: E402
     framing,
     loopback,
     loopchat,
+    redis_server,
+    resp,
     servers,
     slow_network,
     states,
@@ -46,6 +48,7 @@ from .framing import *  # noqa: E402,F401,F403
 from .glossary import error_glossary  # noqa: E402,F401
 from .loopback import *  # noqa: E402,F401,F403
 from .loopchat import *  # noqa: E402,F401,F403
+from .redis_server import *  # noqa: E402,F401,F403
 from .servers import *  # noqa: E402,F401,F403
 from .slow_network import *  # noqa: E402,F401,F403
 from .states import *  # noqa: E402,F401,F403
@@ -71,6 +74,7 @@ __all__ = sorted(
     + eventloop.__all__
     + asyncserver.__all__
     + loopchat.__all__
+    + redis_server.__all__
     + clients.__all__
     + framing.__all__
     + chat.__all__
