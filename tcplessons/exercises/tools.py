@@ -33,10 +33,12 @@ What is here:
 from __future__ import annotations
 
 import contextlib
-import struct
+import select
 import socket
+import struct
 import sys
 import threading
+import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from .model import CheckFailed
@@ -47,6 +49,7 @@ __all__ = [
     "READ_TIMEOUT",
     "RETURN_TIMEOUT",
     "STALL_TIMEOUT",
+    "CheckSocket",
     "LearnerCall",
     "ShortRecvSocket",
     "ShortSendSocket",
@@ -68,7 +71,7 @@ __all__ = [
 CALL_TIMEOUT = 3.0
 #: Seconds a call may take that must return at once (the caller has already hung up, or
 #: nothing is needed): what a loop that ignores ``b""`` costs before it fails.
-RETURN_TIMEOUT = 1.5
+RETURN_TIMEOUT = 1.0
 #: Seconds the check waits for bytes the learner's code should already have sent.
 READ_TIMEOUT = 2.0
 #: Seconds learner code may go without progress (no byte read or written) on a large
@@ -78,6 +81,8 @@ STALL_TIMEOUT = 3.0
 #: learners put on sockets (and longer still if the learner's own timeout is longer,
 #: see :func:`pause_for`).  Only ``b""`` ends a stream; a pause never does.
 PAUSE = 1.5
+#: Learner timeouts up to this many seconds are waited out by a pause (see pause_for).
+MAX_WAITED_OUT = 3.0
 
 
 def show_bytes(data: bytes, limit: int = 40) -> str:
@@ -124,12 +129,89 @@ def adopt(cls, sock: socket.socket, **attributes: Any):
     timeout = sock.gettimeout()
     new = cls(fileno=sock.detach())
     new.settimeout(timeout)
+    if issubclass(cls, CheckSocket):
+        new.starved = threading.Event()
     for name, value in attributes.items():
         setattr(new, name, value)
     return new
 
 
-class ShortRecvSocket(socket.socket):
+class CheckSocket(socket.socket):
+    """A real socket handed to learner code that tells the check how it reads.
+
+    - ``starved`` (an Event) is set when the learner's code calls ``recv()`` while
+      nothing is waiting: it has read everything sent so far.  A check's sender waits
+      for that before sending the rest (see :func:`send_in_chunks`), so the data is never
+      all queued before the learner's code reads, and a reader that stops when nothing
+      is waiting (non-blocking mode, a short timeout) stops at that point on every run.
+    - ``gave_up`` is True once a ``recv()`` raised ``BlockingIOError`` or a timeout.
+
+    Every fake socket of the checks derives from it; build one with :func:`adopt`.
+    """
+
+    starved: threading.Event
+    gave_up = False
+    #: How many recv() calls of the learner's code are running right now.
+    reading_now = 0
+    #: Set by the check's sender while it waits for the reader (until then, reading
+    #: costs nothing extra: recv(1) over a megabyte stays as fast as on a plain socket).
+    sender_waiting = False
+
+    def wait_for_reader(self, timeout: float, finished: Callable[[], bool] = lambda: False) -> None:
+        """Wait until the learner's code has read everything sent so far and waits for
+        more (or ``finished()``, or ``timeout`` seconds).  Called by the check's sender."""
+        self.sender_waiting = True
+        deadline = time.monotonic() + timeout
+        while not self.starved.wait(0.005) and not finished() and time.monotonic() < deadline:
+            # A blocking (or timeout) read in progress with nothing waiting: it will wait.
+            # A non-blocking read is judged by its own result instead (see _failed).
+            if self.reading_now and self.gettimeout() != 0.0 and not self._has_data():
+                self.starved.set()
+
+    def _has_data(self) -> bool:
+        try:
+            return bool(select.select([self], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+
+    def _reading(self) -> None:
+        """Before a recv(): a blocking read with nothing waiting will wait for more."""
+        if self.sender_waiting and not self.starved.is_set() and self.gettimeout() != 0.0:
+            if not self._has_data():
+                self.starved.set()
+
+    def _failed(self, exc: BaseException) -> None:
+        """After a recv() that raised: a non-blocking read found nothing waiting (only now
+        may the sender go on, or that read could have found the rest already there)."""
+        if isinstance(exc, (BlockingIOError, socket.timeout)):
+            self.gave_up = True
+            if self.sender_waiting:
+                self.starved.set()
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        self._reading()
+        self.reading_now += 1
+        try:
+            return super().recv(bufsize, flags)
+        except OSError as exc:
+            self._failed(exc)
+            raise
+        finally:
+            self.reading_now -= 1
+
+    def recv_into(self, buffer, nbytes: int = 0, flags: int = 0) -> int:
+        self._reading()
+        self.reading_now += 1
+        try:
+            return super().recv_into(buffer, nbytes, flags)
+        except OSError as exc:
+            self._failed(exc)
+            raise
+        finally:
+            self.reading_now -= 1
+
+
+class ShortRecvSocket(CheckSocket):
     """A real socket whose ``recv(n)`` returns at most ``limit`` bytes (never more than n).
 
     ``recv`` may always return fewer bytes than asked; code that assumes otherwise fails
@@ -155,7 +237,7 @@ class ShortRecvSocket(socket.socket):
         return super().recv_into(buffer, nbytes, flags)
 
 
-class ShortSendSocket(socket.socket):
+class ShortSendSocket(CheckSocket):
     """A real socket whose ``send(data)`` writes at most ``limit`` bytes and returns that,
     as an operating system may: the only way to catch ``send()`` where ``sendall()`` is
     needed on a fast loopback.  ``sendall`` still sends everything, as it must.
@@ -169,17 +251,6 @@ class ShortSendSocket(socket.socket):
 
     def send(self, data, flags: int = 0) -> int:
         return super().send(memoryview(data).cast("B")[: self.limit], flags)
-
-
-class _LearnerShortSendSocket(socket.socket):
-    """What a socket the learner's code creates under ``SocketWatch(short_send=True)``
-    becomes: ``send()`` writes at most 3 bytes.  No ``__dict__`` (``__slots__ = ()``), so
-    a plain socket can take this class in place."""
-
-    __slots__ = ()
-
-    def send(self, data, flags: int = 0) -> int:
-        return super().send(memoryview(data).cast("B")[: ShortSendSocket.limit], flags)
 
 
 # -- watching the sockets learner code creates ------------------------------------------
@@ -225,13 +296,38 @@ class SocketWatch:
         self.short_send = short_send
         self.created: List[socket.socket] = []
         self.binds: List[Tuple[socket.socket, Any]] = []
+        self.shutdowns: List[int] = []  # the ``how`` of every shutdown() call
+        self._class = self._watched_class()
+
+    def _watched_class(self) -> type:
+        """The class a plain socket created by the learner's code takes on: a
+        ``socket.socket`` that tells this watch of each ``shutdown()`` and, with
+        ``short_send``, writes at most 3 bytes per ``send()``.  No ``__dict__``
+        (``__slots__ = ()``), so a plain socket can take this class in place."""
+        watch = self
+
+        class WatchedSocket(socket.socket):
+            __slots__ = ()
+
+            def shutdown(self, how: int) -> None:
+                watch.shutdowns.append(how)
+                super().shutdown(how)
+
+            if watch.short_send:
+
+                def send(self, data, flags: int = 0) -> int:
+                    return super().send(memoryview(data).cast("B")[: ShortSendSocket.limit], flags)
+
+        WatchedSocket.__qualname__ = WatchedSocket.__name__ = "socket"  # as errors name it
+        WatchedSocket.__module__ = "socket"
+        return WatchedSocket
 
     def _saw(self, event: str, args: tuple) -> None:
         if event == "socket.__new__":
             sock = args[0]
             self.created.append(sock)
-            if self.short_send and type(sock) is socket.socket:
-                sock.__class__ = _LearnerShortSendSocket
+            if type(sock) is socket.socket:
+                sock.__class__ = self._class
         elif event == "socket.bind":
             self.binds.append((args[0], args[1]))
 
@@ -328,45 +424,70 @@ def call_with_timeout(
 
 
 def pause_for(*timeouts: Optional[float]) -> float:
-    """How long a mid-stream pause must last: :data:`PAUSE`, or longer than the longest
-    idle timeout the learner's code put on its socket (at most 10 s)."""
-    longest = max((t for t in timeouts if t), default=0.0)
-    return min(max(PAUSE, longest + 0.5), 10.0)
+    """How long a mid-stream pause must last: :data:`PAUSE`, or a little longer than the
+    idle timeout the learner's code put on its socket when that is a few seconds (a
+    safety-net timeout of 5 s or more is not waited out: the checks would crawl)."""
+    shorter = [t for t in timeouts if t and t < MAX_WAITED_OUT]
+    return max(PAUSE, max(shorter, default=0.0) + 0.5)
 
 
 def send_in_chunks(
-    sock: socket.socket, data: bytes, size: int, *, hang_up: bool = False, pause_at: Optional[int] = None,
+    sock: socket.socket,
+    data: bytes,
+    size: int,
+    *,
+    hang_up: bool = False,
+    pause_at: Optional[int] = None,
     pause: Callable[[], float] = lambda: PAUSE,
+    progress: Optional[list] = None,
+    reader: Optional[CheckSocket] = None,
 ) -> threading.Thread:
     """Start a thread that writes ``data`` to ``sock`` in pieces of ``size`` bytes.
 
-    With ``pause_at``, it stops after that many bytes for ``pause()`` seconds (asked when
-    the pause starts), as a person typing or a busy network does.  With
+    With ``pause_at``, it stops after that many bytes, as a person typing or a busy
+    network does: first until ``reader`` (the learner's :class:`CheckSocket`, if given)
+    has read everything sent so far and asks for more, then for ``pause()`` seconds
+    (asked when the pause starts; pass ``lambda: 0`` for no extra wait).  With
     ``hang_up=True`` it then shuts down the write side (the reader sees ``b""``).
     Returns the thread; join it (with a timeout) when the check is done.  Errors such as
-    the reader closing early are swallowed: the check judges what the reader did.
+    the reader closing early are swallowed: the check judges what the reader did.  With
+    ``progress`` (a one-item list) the bytes sent so far are kept in it; while pausing,
+    the thread's ``pausing`` attribute is True.
     """
     stop = threading.Event()
+    pieces = [data[start : start + size] for start in range(0, len(data), size)]
+    if pause_at is not None:  # split the piece the pause falls in
+        pieces = []
+        for start in range(0, len(data), size):
+            piece = data[start : start + size]
+            if start < pause_at < start + len(piece):
+                pieces += [piece[: pause_at - start], None, piece[pause_at - start :]]
+            else:
+                pieces += [None, piece] if start == pause_at and start else [piece]
 
     def write() -> None:
+        count = 0
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            for start in range(0, len(data), size):
-                piece = data[start : start + size]
-                if pause_at is not None and start < pause_at < start + len(piece):
-                    cut = pause_at - start
-                    sock.sendall(piece[:cut])
+            for piece in pieces:
+                if piece is None:
+                    thread.pausing = True
+                    if reader is not None:
+                        reader.wait_for_reader(CALL_TIMEOUT)
                     stop.wait(pause())
-                    piece = piece[cut:]
-                elif pause_at is not None and start == pause_at and start:
-                    stop.wait(pause())
+                    thread.pausing = False
+                    continue
                 sock.sendall(piece)
+                count += len(piece)
+                if progress is not None:
+                    progress[0] = count
             if hang_up:
                 sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass
 
     thread = threading.Thread(target=write, name="tcplessons sender", daemon=True)
+    thread.pausing = False
     thread.start()
     return thread
 
