@@ -372,9 +372,15 @@ def _one_call_server(behaviour: Behaviour) -> Iterator[Tuple[Tuple[str, int], di
     """
     listener = socket.create_server(("127.0.0.1", 0))
     wake_r, wake_w = socket.socketpair()
-    seen: dict = {}
+    seen: dict = {"done": threading.Event()}
 
     def serve() -> None:
+        try:
+            answer()
+        finally:
+            seen["done"].set()
+
+    def answer() -> None:
         with selectors.DefaultSelector() as selector:
             selector.register(listener, selectors.EVENT_READ)
             selector.register(wake_r, selectors.EVENT_READ)
@@ -407,6 +413,9 @@ def _one_call_server(behaviour: Behaviour) -> Iterator[Tuple[Tuple[str, int], di
 
 
 def _read_until_eof(conn: socket.socket, seen: dict, limit: int = 1 << 22) -> bytes:
+    """Read until the caller shuts down its write side (or ``limit`` bytes); a server
+    that knows how long the message is passes that as ``limit`` and does not wait for
+    the shutdown, so only the check about shutting down fails a client that forgets it."""
     chunks, total = [], 0
     while total < limit:
         data = conn.recv(65536)
@@ -419,12 +428,12 @@ def _read_until_eof(conn: socket.socket, seen: dict, limit: int = 1 << 22) -> by
     return seen["received"]
 
 
-def _loud_echo(conn: socket.socket, seen: dict) -> None:
+def _loud_echo(conn: socket.socket, seen: dict, size: int = 1 << 22) -> None:
     """Like the lesson's loud echo server: send each piece straight back in capitals;
-    hang up after the caller.  (Capitals, so a client that returns its own message
-    instead of the reply cannot pass.)"""
-    chunks = []
-    while True:
+    hang up after the caller, or once ``size`` bytes came back.  (Capitals, so a client
+    that returns its own message instead of the reply cannot pass.)"""
+    chunks: list = []
+    while sum(map(len, chunks)) < size:
         data = conn.recv(65536)
         if not data:
             seen["eof"] = True
@@ -439,6 +448,23 @@ def _answer_after_eof(conn: socket.socket, seen: dict) -> None:
     reply is not an echo: the message in capitals, then how many bytes arrived."""
     received = _read_until_eof(conn, seen)
     conn.sendall(_after_eof_reply(received))
+
+
+def _answer_after(message: str) -> Behaviour:
+    """Like :func:`_answer_after_eof`, but the reply goes as soon as the whole message
+    is in (or the caller shuts down)."""
+
+    def answer(conn: socket.socket, seen: dict) -> None:
+        received = _read_until_eof(conn, seen, limit=len(message.encode("utf-8")))
+        conn.sendall(_after_eof_reply(received))
+
+    return answer
+
+
+def _received(seen: dict) -> bytes:
+    """What the test server received, once it has finished reading."""
+    seen["done"].wait(READ_TIMEOUT)
+    return seen.get("received", b"")
 
 
 def _after_eof_reply(received: bytes) -> bytes:
@@ -548,7 +574,7 @@ def _call_client(fn, address, message: str, *, watch: Optional[SocketWatch] = No
 @echo_client_exercise.check("sends the message and returns the server's reply, as text")
 def _returns_the_reply(fn):
     message = "Hello, echo server!"
-    with _one_call_server(_loud_echo) as (address, seen):
+    with _one_call_server(lambda conn, seen: _loud_echo(conn, seen, len(message))) as (address, seen):
         got = _call_client(fn, address, message)
     _judge_reply(got, message, message.upper(), LOUD_SERVER)
 
@@ -565,9 +591,9 @@ def _shuts_down_the_write_side(fn):
 @echo_client_exercise.check("sends the text encoded as UTF-8 (é, 日本, 🙂)")
 def _sends_utf8(fn):
     message = "héllo, 日本 🙂"
-    with _one_call_server(_answer_after_eof) as (address, seen):
+    with _one_call_server(_answer_after(message)) as (address, seen):
         got = _call_client(fn, address, message)
-        received = seen.get("received", b"")
+        received = _received(seen)
     if received != message.encode("utf-8"):
         raise CheckFailed(
             "the server did not receive the message's UTF-8 bytes",
@@ -580,9 +606,9 @@ def _sends_utf8(fn):
 @echo_client_exercise.check("sends every byte even when send() writes only part of it")
 def _sends_everything(fn):
     message = "a message long enough to need several send() calls: " + "la " * 40
-    with _one_call_server(_answer_after_eof) as (address, seen):
+    with _one_call_server(_answer_after(message)) as (address, seen):
         got = _call_client(fn, address, message, watch=SocketWatch(short_send=True))
-        received = seen.get("received", b"")
+        received = _received(seen)
     if received != message.encode("utf-8"):
         raise CheckFailed(
             "the server received only part of the message",
@@ -611,7 +637,7 @@ def _reads_the_whole_reply(fn):
     reply = LONG_REPLY.encode("utf-8")
 
     def answer_in_pieces(conn: socket.socket, seen: dict) -> None:
-        _read_until_eof(conn, seen)
+        _read_until_eof(conn, seen, limit=len(b"send me something long"))
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.sendall(reply[:1])  # half of "é": a reader that decodes each recv() fails here
         for start in range(1, 1001, 5):
@@ -641,7 +667,7 @@ def _waits_through_a_pause(fn):
     watch = SocketWatch()
 
     def answer_with_a_pause(conn: socket.socket, seen: dict) -> None:
-        _read_until_eof(conn, seen)
+        _read_until_eof(conn, seen, limit=len(message.encode()))
         conn.sendall(reply[:24].encode())
         # As long as the learner's own socket timeout and more: a pause is not the end.
         threading.Event().wait(pause_for(*watch.timeouts()))
