@@ -463,7 +463,7 @@ def send_in_chunks(
             if start < pause_at < start + len(piece):
                 pieces += [piece[: pause_at - start], None, piece[pause_at - start :]]
             else:
-                pieces += [None, piece] if start == pause_at and start else [piece]
+                pieces += [None, piece] if start == pause_at else [piece]
 
     def write() -> None:
         count = 0
