@@ -356,7 +356,7 @@ def _diagnose(name: str, got: bytes, want: bytes, sender: str, missing_hint: str
 
 
 @chat_room_exercise.check("join() sends '* NAME joined' to everyone already in the room, not to the newcomer")
-def _(cls):
+def _join_sends_name_joined_everyone_already(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
         h.join("ada", "bob", "cy")
@@ -366,7 +366,7 @@ def _(cls):
 
 
 @chat_room_exercise.check("broadcast() sends 'SENDER: TEXT' in UTF-8 to every member except the sender")
-def _(cls):
+def _broadcast_sends_sender_text_utf_8(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
         h.join("ada", "bob", "cy")
@@ -378,7 +378,7 @@ def _(cls):
 
 
 @chat_room_exercise.check("leave() sends '* NAME left' to the rest and leaves the member's socket open")
-def _(cls):
+def _leave_sends_name_left_rest_leaves(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
         h.join("ada", "bob", "cy")
@@ -417,7 +417,7 @@ def _no_socket_error(h: "_Harness", method: str, hint: str) -> Iterator[None]:
 
 
 @chat_room_exercise.check("a member whose line fails is removed and announced as left; the others still get every message")
-def _(cls):
+def _drops_a_member_whose_line_fails(cls):
     with _bob_vanished(cls) as h:
         with _no_socket_error(h, "broadcast", FAIL_HINT):
             h.call("broadcast", "ada", "anyone there?")
@@ -433,7 +433,7 @@ def _(cls):
 
 
 @chat_room_exercise.check("join() does not fail when a member has vanished; the vanished member is announced as left")
-def _(cls):
+def _join_survives_a_vanished_member(cls):
     with _bob_vanished(cls) as h:
         join_hint = (
             "join() sends '* NAME joined' to the others like broadcast() does: "
@@ -574,7 +574,7 @@ def _no_lock_held_while_sending(cls):
 
 
 @chat_room_exercise.check("sends whole lines with sendall(), even when the kernel takes a few bytes per send()")
-def _(cls):
+def _sends_whole_lines_sendall_even_kernel(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack, sock_class=ShortSendSocket)
         h.join("ada", "bob")
@@ -586,7 +586,7 @@ def _(cls):
 
 
 @chat_room_exercise.check("join(), leave() and broadcast() are safe to call from many threads at once")
-def _(cls):
+def _join_leave_broadcast_are_safe_call(cls):
     with contextlib.ExitStack() as stack:
         gate = _Gate()
         h = _Harness(cls, stack, sock_class=_GateSocket, gate=gate)
@@ -635,7 +635,7 @@ def _(cls):
 
 
 @chat_room_exercise.check("two threads sending to the same member never mix their lines")
-def _(cls):
+def _two_threads_sending_same_member_never(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
         h.join("ada")
