@@ -56,8 +56,10 @@ EOF_TIMEOUT = RETURN_TIMEOUT
 #: The longest mid-stream pause a check makes (see tools.pause_for).
 PAUSE_LIMIT = pause_for(3.0)
 #: Seconds recv_all (2 MB) and recv_exactly (1 MB) may take for their large payloads
-#: while they keep reading: recv(1) in a loop is correct, only slow (a few seconds).
-LARGE_LIMIT = 15.0
+#: while they keep reading: recv(1) in a loop is correct, only slow (many seconds on a
+#: busy machine), so this is generous; only code that gets slower and slower as it reads
+#: (data += chunk copies everything read so far) is projected to miss it.
+LARGE_LIMIT = 60.0
 #: After this many seconds the check starts asking whether, at the speed so far, the
 #: learner's code will have read everything by LARGE_LIMIT; if not, it fails at once.
 LARGE_JUDGE_AFTER = 2.0

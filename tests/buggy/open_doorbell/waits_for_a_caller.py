@@ -1,5 +1,6 @@
 # Calls accept() inside open_doorbell(): it waits for a caller nobody has sent yet.
-# Every check trips over the same wait; the report explains it once.
+# Every check trips over the same wait; the report explains it once.  (Its thread
+# keeps running after the check until accept() times out.)
 import socket
 
 EXPECT = "waiting for a caller with accept() comes later"
