@@ -174,4 +174,4 @@ def test_stub_fails_every_check_at_once():
     started = time.perf_counter()
     report = EXERCISE.run(ChatRoom)
     assert report.score == 0 and len(report.results) == len(EXERCISE.checks) >= 12
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2.0

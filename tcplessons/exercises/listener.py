@@ -14,7 +14,6 @@ it and the others say "the same problem as above", so the report reads as one pr
 from __future__ import annotations
 
 import contextlib
-import errno
 import socket
 import weakref
 from typing import Iterator, List, Optional
@@ -73,27 +72,20 @@ def _open(fn, opened: List[socket.socket], watch: Optional[SocketWatch] = None) 
     except CheckFailed as failure:
         failure.cause = "does not return"  # the same in every check: explain it once
         raise
-    except OSError as exc:
-        if _chose_a_port(watch) and exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
-            raise CheckFailed(
-                "open_doorbell() failed: Address already in use",
-                got="OSError: Address already in use",
-                expected="a fresh listener every time it is called",
-                hint="a fixed port can be taken by another program (a real Redis uses "
-                "6379) or by your own earlier listener; " + PORT_ZERO_HINT,
-                cause="fixed port",
-            ) from None
+    except OSError:
         if not _chose_a_port(watch):
             raise
         sock = None
     if _chose_a_port(watch):
+        # One message whether that port happened to be free this time or not.
         opened.extend(s for s in watch.created if isinstance(s, socket.socket))
         raise CheckFailed(
             "open_doorbell() bound its socket to a port it chose itself",
             got="bind() was given a port number other than 0",
             expected="bind() given port 0",
-            hint="a port you choose (even one picked at random) can be taken by another "
-            "program or by the learner next door; " + PORT_ZERO_HINT,
+            hint="a port you choose (even one picked at random) may already be taken — "
+            "'Address already in use' — by another program (a real Redis uses 6379), by "
+            "your own earlier listener or by the learner next door; " + PORT_ZERO_HINT,
             cause="fixed port",
         )
     if isinstance(sock, socket.socket):

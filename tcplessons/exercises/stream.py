@@ -23,6 +23,7 @@ later.
 from __future__ import annotations
 
 import contextlib
+import math
 import socket
 import threading
 import time
@@ -60,9 +61,9 @@ PAUSE_LIMIT = pause_for(3.0)
 #: busy machine), so this is generous; only code that gets slower and slower as it reads
 #: (data += chunk copies everything read so far) is projected to miss it.
 LARGE_LIMIT = 60.0
-#: After this many seconds the check starts asking whether, at the speed so far, the
-#: learner's code will have read everything by LARGE_LIMIT; if not, it fails at once.
-LARGE_JUDGE_AFTER = 2.0
+#: After the learner's thread has used this many seconds of processor time, the check
+#: starts asking how much the whole payload will need (see _call_while_reading).
+LARGE_JUDGE_AFTER = 1.0
 #: How often the check looks at the progress of the learner's reading.
 POLL = 0.02
 #: recv_all's large payload: bigger than the operating system's socket buffers, so it
@@ -204,22 +205,16 @@ class _SteadySocket(ShortRecvSocket):
     to tell slow-but-reading code from code that stopped.
     """
 
-    delivered = 0
-
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         if not flags & socket.MSG_WAITALL:  # a learner's own MSG_WAITALL goes through as is
             bufsize, flags = min(bufsize, self.limit), flags | socket.MSG_WAITALL
-        data = CheckSocket.recv(self, bufsize, flags)
-        self.delivered += len(data)
-        return data
+        return CheckSocket.recv(self, bufsize, flags)
 
     def recv_into(self, buffer, nbytes: int = 0, flags: int = 0) -> int:
         if not flags & socket.MSG_WAITALL:
             nbytes = min(nbytes or memoryview(buffer).nbytes, self.limit)
             flags |= socket.MSG_WAITALL
-        count = CheckSocket.recv_into(self, buffer, nbytes, flags)
-        self.delivered += count
-        return count
+        return CheckSocket.recv_into(self, buffer, nbytes, flags)
 
 
 @contextlib.contextmanager
@@ -258,6 +253,7 @@ def _preload(caller: socket.socket, sock: socket.socket, data: bytes, *, hang_up
     every time.
     """
     caller.sendall(data)
+    sock.preloaded = getattr(sock, "preloaded", 0) + len(data)
     if hang_up:
         caller.shutdown(socket.SHUT_WR)
     if not data:
@@ -289,17 +285,21 @@ def _call_while_reading(fn, sock: "_SteadySocket", size: int, *args, call: str, 
     - everything read but no return within EOF_TIMEOUT: fail with ``all_read`` (for
       recv_all, code that ignores ``b""``);
     - nothing read for STALL_TIMEOUT: it stopped reading — fail;
-    - still reading (a byte within the last EOF_TIMEOUT), but at its speed so far it
-      would not finish by LARGE_LIMIT (judged from LARGE_JUDGE_AFTER on, and at
-      LARGE_LIMIT itself): too slow — fail with a hint
-      on reading bigger pieces.  Slow but steady code, such as recv(1) into a list,
-      passes.
+    - it gets slower and slower as it reads (``data += chunk`` copies everything read
+      so far): judged from the *processor time* its thread has used, not the clock, so
+      a busy machine changes nothing.  The work so far, and how it grew with the bytes
+      read, give the work the whole payload needs (``work ∝ bytes ** k``); over
+      LARGE_LIMIT seconds of processor time fails with a hint on reading bigger pieces.
+      Slow but steady code, such as recv(1) into a list, passes however busy the
+      machine is.
 
     The verdicts' texts hold no measured numbers, so a report reads the same every run.
     """
     running = LearnerCall(fn, sock, *args)
     start = time.monotonic()
     running.start()
+    work = _thread_work(running.thread)
+    samples: list = []  # (work done, bytes read), oldest first
     last_count, last_progress, all_read_at = 0, start, None
     while True:
         if running.join(POLL):
@@ -313,19 +313,17 @@ def _call_while_reading(fn, sock: "_SteadySocket", size: int, *args, call: str, 
             if now - all_read_at > EOF_TIMEOUT:
                 raise all_read
             continue
-        elapsed = now - start
         if now - last_progress > STALL_TIMEOUT:
             raise CheckFailed(
                 f"{call} stopped reading: no recv() for {STALL_TIMEOUT:g} s before all "
                 f"{amount} had arrived",
                 hint=f"keep calling recv() until you have all {amount}",
             )
-        still_reading = now - last_progress < EOF_TIMEOUT  # else: a stall, judged above
-        if elapsed >= LARGE_LIMIT or (
-            still_reading and elapsed >= LARGE_JUDGE_AFTER and elapsed * size > LARGE_LIMIT * count
-        ):
+        done = work()
+        samples.append((done, count))
+        if done >= LARGE_JUDGE_AFTER and _projected_work(samples, size) > LARGE_LIMIT:
             raise CheckFailed(
-                f"{call} reads too slowly: it would need more than {LARGE_LIMIT:g} s for {amount}",
+                f"{call} reads too slowly: it gets slower with every byte it has read",
                 hint=SLOW_HINT,
             )
     try:
@@ -338,6 +336,32 @@ def _call_while_reading(fn, sock: "_SteadySocket", size: int, *args, call: str, 
             hint=BYTES_HINT,
             cause="decodes",
         ) from None
+
+
+def _thread_work(thread: threading.Thread):
+    """A function giving the processor time ``thread`` has used so far (where the system
+    can tell; else the time since now, which a busy machine stretches)."""
+    try:
+        clock = time.pthread_getcpuclockid(thread.ident)
+        time.clock_gettime(clock)
+        return lambda: time.clock_gettime(clock)
+    except (AttributeError, OSError, TypeError):
+        started = time.monotonic()
+        return lambda: time.monotonic() - started
+
+
+def _projected_work(samples: list, size: int) -> float:
+    """The work reading ``size`` bytes will take, from how the work grew so far."""
+    done, count = samples[-1]
+    half = next(((w, c) for w, c in reversed(samples) if w <= done / 2), None)
+    if half is None or count <= 0:
+        return 0.0
+    w, c = half
+    if c <= 0 or count <= c or w <= 0:
+        return done * size / max(count, 1)
+    k = math.log(done / w) / math.log(count / c)
+    k = min(max(k, 1.0), 3.0)  # steady is 1, copying everything so far is about 2
+    return done * (size / count) ** k
 
 
 # --- recv_exactly ------------------------------------------------------------------------
@@ -390,7 +414,10 @@ def _judge(sock: CheckSocket, fn, got, expected: bytes, call: str, hint: str = S
 def _send_rest_when_read(caller: socket.socket, sock: CheckSocket, rest: bytes, *, hang_up: bool, pause=lambda: 0.0):
     """Send ``rest`` once the learner's code has read what is there and asks for more
     (after ``pause()`` seconds more): the data is never all queued before it reads."""
-    return send_in_chunks(caller, rest, max(len(rest), 1), hang_up=hang_up, pause_at=0, pause=pause, reader=sock)
+    return send_in_chunks(
+        caller, rest, max(len(rest), 1), hang_up=hang_up, pause_at=0, pause=pause, reader=sock,
+        already_sent=sock.preloaded,
+    )
 
 
 def _exactly_in_pieces(fn, size: int, piece: int) -> None:

@@ -33,7 +33,6 @@ What is here:
 from __future__ import annotations
 
 import contextlib
-import select
 import socket
 import struct
 import sys
@@ -151,64 +150,77 @@ class CheckSocket(socket.socket):
 
     starved: threading.Event
     gave_up = False
+    #: Bytes the learner's recv() calls have returned so far.
+    delivered = 0
+    #: What the running recv() needs before it returns: delivered + 1, or + n with
+    #: MSG_WAITALL.
+    wants = 0
     #: How many recv() calls of the learner's code are running right now.
     reading_now = 0
-    #: Set by the check's sender while it waits for the reader (until then, reading
-    #: costs nothing extra: recv(1) over a megabyte stays as fast as on a plain socket).
-    sender_waiting = False
+    #: While the check's sender waits for the reader: how many bytes it has written in
+    #: all (None otherwise).  Comparing counts costs nothing per recv(): recv(1) over a
+    #: megabyte stays as fast as on a plain socket.
+    sent_mark: Optional[int] = None
 
-    def wait_for_reader(self, timeout: float, finished: Callable[[], bool] = lambda: False) -> None:
-        """Wait until the learner's code has read everything sent so far and waits for
-        more (or ``finished()``, or ``timeout`` seconds).  Called by the check's sender."""
-        self.sender_waiting = True
+    def wait_for_reader(self, sent: int, timeout: float, finished: Callable[[], bool] = lambda: False) -> None:
+        """Wait until the learner's code has read all ``sent`` bytes the check wrote and
+        waits for more (or ``finished()``, or ``timeout`` seconds).  Called by the
+        check's sender."""
+        self.sent_mark = sent
         deadline = time.monotonic() + timeout
         while not self.starved.wait(0.005) and not finished() and time.monotonic() < deadline:
-            # A blocking (or timeout) read in progress with nothing waiting: it will wait.
+            # A blocking (or timeout) read in progress with everything read: it waits.
             # A non-blocking read is judged by its own result instead (see _failed).
-            if self.reading_now and self.gettimeout() != 0.0 and not self._has_data():
+            if self.reading_now and self.wants > sent and self.gettimeout() != 0.0:
                 self.starved.set()
+        self.sent_mark = None
 
-    def _has_data(self) -> bool:
-        try:
-            return bool(select.select([self], [], [], 0)[0])
-        except (OSError, ValueError):
-            return True
-
-    def _reading(self) -> None:
-        """Before a recv(): a blocking read with nothing waiting will wait for more."""
-        if self.sender_waiting and not self.starved.is_set() and self.gettimeout() != 0.0:
-            if not self._has_data():
-                self.starved.set()
+    def _reading(self, bufsize: int, flags: int) -> None:
+        """Before a recv(): a blocking read that wants more than was sent will wait."""
+        self.wants = self.delivered + (max(bufsize, 1) if flags & _WAITALL else 1)
+        mark = self.sent_mark
+        if mark is not None and self.wants > mark and self.gettimeout() != 0.0:
+            self.starved.set()
 
     def _failed(self, exc: BaseException) -> None:
         """After a recv() that raised: a non-blocking read found nothing waiting (only now
         may the sender go on, or that read could have found the rest already there)."""
         if isinstance(exc, (BlockingIOError, socket.timeout)):
             self.gave_up = True
-            if self.sender_waiting:
+            if self.sent_mark is not None:
                 self.starved.set()
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        self._reading()
+        self._reading(bufsize, flags)
         self.reading_now += 1
         try:
-            return super().recv(bufsize, flags)
+            data = super().recv(bufsize, flags)
         except OSError as exc:
             self._failed(exc)
             raise
         finally:
             self.reading_now -= 1
+        if not flags & _PEEK:
+            self.delivered += len(data)
+        return data
 
     def recv_into(self, buffer, nbytes: int = 0, flags: int = 0) -> int:
-        self._reading()
+        self._reading(nbytes or memoryview(buffer).nbytes, flags)
         self.reading_now += 1
         try:
-            return super().recv_into(buffer, nbytes, flags)
+            count = super().recv_into(buffer, nbytes, flags)
         except OSError as exc:
             self._failed(exc)
             raise
         finally:
             self.reading_now -= 1
+        if not flags & _PEEK:
+            self.delivered += count
+        return count
+
+
+_PEEK = getattr(socket, "MSG_PEEK", 2)
+_WAITALL = getattr(socket, "MSG_WAITALL", 0)
 
 
 class ShortRecvSocket(CheckSocket):
@@ -441,13 +453,15 @@ def send_in_chunks(
     pause: Callable[[], float] = lambda: PAUSE,
     progress: Optional[list] = None,
     reader: Optional[CheckSocket] = None,
+    already_sent: int = 0,
 ) -> threading.Thread:
     """Start a thread that writes ``data`` to ``sock`` in pieces of ``size`` bytes.
 
     With ``pause_at``, it stops after that many bytes, as a person typing or a busy
     network does: first until ``reader`` (the learner's :class:`CheckSocket`, if given)
     has read everything sent so far and asks for more, then for ``pause()`` seconds
-    (asked when the pause starts; pass ``lambda: 0`` for no extra wait).  With
+    (asked when the pause starts; pass ``lambda: 0`` for no extra wait).
+    ``already_sent``: bytes the check wrote on this line before (preloaded).  With
     ``hang_up=True`` it then shuts down the write side (the reader sees ``b""``).
     Returns the thread; join it (with a timeout) when the check is done.  Errors such as
     the reader closing early are swallowed: the check judges what the reader did.  With
@@ -473,7 +487,7 @@ def send_in_chunks(
                 if piece is None:
                     thread.pausing = True
                     if reader is not None:
-                        reader.wait_for_reader(CALL_TIMEOUT)
+                        reader.wait_for_reader(already_sent + count, CALL_TIMEOUT)
                     stop.wait(pause())
                     thread.pausing = False
                     continue
