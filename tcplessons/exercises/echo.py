@@ -127,7 +127,8 @@ def _run_echo(
             )
             running = LearnerCall(fn, conn).start()
             try:
-                _wait_while_echoing(running, sender, data, sent, echoed, what)
+                # Progress is every byte the handler reads (conn counts them) or echoes.
+                _wait_while_echoing(running, sender, data, lambda: conn.delivered + echoed[0], echoed, what)
             finally:
                 conn.starved.set()  # the handler is done: the sender need not wait for it
             try:
@@ -177,13 +178,16 @@ def _run_echo(
         raise CheckFailed(problem, sent=show_bytes(data), got=seen, expected=show_bytes(data), hint=KEEP_READING_HINT)
 
 
-def _wait_while_echoing(running: LearnerCall, sender: threading.Thread, data: bytes, sent, echoed, what: str) -> None:
-    """Wait for the handler while it makes progress (bytes taken in or echoed back)."""
+def _wait_while_echoing(
+    running: LearnerCall, sender: threading.Thread, data: bytes, progress: Callable[[], int], echoed, what: str
+) -> None:
+    """Wait for the handler while it makes progress (``progress()``: bytes it has read
+    and sent back so far; ``echoed[0]``: bytes sent back)."""
     last_progress, last_count, all_done_at = time.monotonic(), -1, None
     while not running.join(POLL):
         now = time.monotonic()
-        count = sent[0] + echoed[0]
-        if count != last_count or sender.is_alive() and sent[0] < len(data) and _pausing(sender):
+        count = progress()
+        if count != last_count or sender.is_alive() and _pausing(sender):
             last_progress, last_count = now, count
         if echoed[0] >= len(data) and not sender.is_alive():
             all_done_at = all_done_at or now
