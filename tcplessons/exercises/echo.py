@@ -107,6 +107,9 @@ def _run_echo(
     makes progress."""
     with loopback_pair() as (client, server):
         blocking_with_os_timeouts(server)
+        # The check's own reader and sender wait as long as the handler makes progress
+        # (judged below); closing conn at the end wakes them.
+        client.settimeout(None)
         conn = wrap(server) if wrap else adopt(CheckSocket, server)
         try:
             echoed, sent, result = [0], [0], {}
@@ -189,15 +192,17 @@ def _wait_while_echoing(
         count = progress()
         if count != last_count or sender.is_alive() and _pausing(sender):
             last_progress, last_count = now, count
+        still_running = CheckFailed(
+            f"handle_echo(conn) was still running after the caller hung up{what}",
+            hint=f"it was still running after the caller hung up. {HANGUP_HINT}",
+        )
         if echoed[0] >= len(data) and not sender.is_alive():
             all_done_at = all_done_at or now
             if now - all_done_at > RETURN_TIMEOUT:
-                raise CheckFailed(
-                    f"handle_echo(conn) echoed everything, but was still running {RETURN_TIMEOUT:g} s "
-                    f"after the caller hung up{what}",
-                    hint=f"it was still running after the caller hung up. {HANGUP_HINT}",
-                )
+                raise still_running
         elif now - last_progress > STALL_TIMEOUT:
+            if not sender.is_alive():  # everything sent and hung up: the same verdict
+                raise still_running
             raise CheckFailed(
                 f"handle_echo(conn) stopped: nothing was read or sent back for {STALL_TIMEOUT:g} s{what}",
                 sent=show_bytes(data) + " then hung up",
