@@ -18,7 +18,6 @@ from .model import CheckFailed, Exercise
 from .registry import register
 from .tools import (
     CALL_TIMEOUT,
-    RETURN_TIMEOUT,
     CheckSocket,
     ShortRecvSocket,
     ShortSendSocket,
