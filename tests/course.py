@@ -2,8 +2,10 @@
 
 - ``NOTEBOOKS``: every lesson notebook; ``exercise_cells(nb)``: the cells tagged
   ``exercise`` with the names they define.
-- ``solution_source(name)`` / ``buggy_variants(name)``: the reference solution and the
-  buggy variants kept under ``tests/solutions`` and ``tests/buggy``.
+- ``solution_source(name)`` / ``buggy_variants(name)`` / ``correct_variants(name)``: the
+  reference solution, the buggy variants kept under ``tests/buggy`` (each must fail with
+  its ``EXPECT`` text) and other correct ways to write it under ``tests/correct`` (each
+  must pass every check, however slow the machine).
 - ``load_definition(source, name)``: run some source in a fresh namespace and return the
   object ``name`` holds afterwards.
 """
@@ -21,6 +23,7 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 SOLUTIONS = Path(__file__).resolve().parent / "solutions"
 BUGGY = Path(__file__).resolve().parent / "buggy"
+CORRECT = Path(__file__).resolve().parent / "correct"
 
 
 def read(path: Path):
@@ -58,6 +61,10 @@ def solution_source(name: str) -> str:
 
 def buggy_variants(name: str) -> List[Path]:
     return sorted((BUGGY / name).glob("*.py"))
+
+
+def correct_variants(name: str) -> List[Path]:
+    return sorted((CORRECT / name).glob("*.py"))
 
 
 def load_definition(source: str, name: str, filename: str = "<exercise>"):

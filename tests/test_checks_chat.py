@@ -18,7 +18,8 @@ EXERCISE = get_exercise("ChatRoom")
 
 
 class HoldsLockWhileSending:
-    """Correct: one re-entrant lock around everything, a failed member dropped at once."""
+    """One re-entrant lock around everything, sends included: right lines, but a member who
+    stops reading stalls every other call (not accepted any more)."""
 
     def __init__(self):
         self.lock = threading.RLock()
@@ -138,7 +139,9 @@ class AnnouncesAfterTheLoop:
         self._tell(f"{sender}: {text}\n", skip=sender)
 
 
-@pytest.mark.parametrize("room", [HoldsLockWhileSending, SendLoopAndList, AnnouncesAfterTheLoop])
+# HoldsLockWhileSending is no longer correct: a member who stops reading stalls every
+# other call while the room's lock is held (tests/buggy/ChatRoom/lock_held_while_sending.py).
+@pytest.mark.parametrize("room", [SendLoopAndList, AnnouncesAfterTheLoop])
 def test_every_correct_room_passes(room):
     report = EXERCISE.run(room)
     assert report.passed, str(report)
@@ -170,5 +173,5 @@ def test_stub_fails_every_check_at_once():
 
     started = time.perf_counter()
     report = EXERCISE.run(ChatRoom)
-    assert report.score == 0 and len(report.results) == 8
-    assert time.perf_counter() - started < 0.5
+    assert report.score == 0 and len(report.results) == len(EXERCISE.checks) >= 12
+    assert time.perf_counter() - started < 2.0

@@ -20,23 +20,26 @@ learner's code is bounded.
 from __future__ import annotations
 
 import contextlib
+import errno
 import select
 import socket
-import struct
 import threading
 from collections import Counter
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .model import CheckFailed, Exercise
 from .registry import register
-from .tools import LearnerCall, ShortSendSocket
+from .tools import CALL_TIMEOUT, READ_TIMEOUT, CheckSocket, LearnerCall, ShortSendSocket, adopt, reset
 
 __all__ = ["chat_room_exercise"]
 
 #: Seconds one call of join/leave/broadcast may take.
-CALL = 2.0
+CALL = CALL_TIMEOUT
 #: Seconds to read what a member received.
-READ = 1.0
+READ = READ_TIMEOUT
+#: How long a send to a member who never reads waits before it gives up, as the
+#: course's chat server makes it (SO_SNDTIMEO): then it raises BlockingIOError.
+SEND_DEADLINE = 0.2
 #: How long the thread-safety check holds a broadcast in its first send (seconds).
 GATE_WAIT = 0.3
 #: How long the mixed-lines check holds a half-sent line for another thread (seconds).
@@ -54,7 +57,6 @@ chat_room_exercise = Exercise(
         "'* NAME joined', 'SENDER: TEXT' and '* NAME left' lines to the other members."
     ),
 )
-ex = chat_room_exercise
 
 SENDALL_HINT = (
     "send() may hand only part of the data to the kernel and returns how much it took; "
@@ -85,7 +87,24 @@ def _show(data: bytes, limit: int = 120) -> str:
     return f"{bytes(data[:limit])!r}… ({len(data)} bytes)"
 
 
-class _GateSocket(socket.socket):
+class _NeverReadsSocket(CheckSocket):
+    """The server's side of a member who never reads: their buffers are full, so every
+    send waits SEND_DEADLINE seconds and gives up with BlockingIOError, as it does on the
+    course's chat server (whose sockets have a send deadline)."""
+
+    def _full(self) -> None:
+        threading.Event().wait(SEND_DEADLINE)
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    def send(self, data, flags: int = 0) -> int:
+        self._full()
+        return 0
+
+    def sendall(self, data, flags: int = 0) -> None:
+        self._full()
+
+
+class _GateSocket(CheckSocket):
     """A real socket whose first send from one chosen thread waits at a gate.
 
     The thread-safety check uses it to hold a broadcast in the middle of its loop while
@@ -99,7 +118,7 @@ class _GateSocket(socket.socket):
         gate = self.gate
         if gate is not None and gate.thread is threading.current_thread() and not gate.hit.is_set():
             gate.hit.set()
-            gate.open.wait(CALL)
+            gate.open.wait(2 * CALL)  # longer than any wait of the check: it opens the gate
 
     def send(self, data, flags: int = 0) -> int:
         self._pause()
@@ -131,7 +150,7 @@ class _Overlap:
         self.mixed_at: Optional[int] = None  # where the first intruding piece ended
 
 
-class _SliceSocket(socket.socket):
+class _SliceSocket(CheckSocket):
     """A real socket whose send() hands the kernel only ``PIECE`` bytes, as a busy kernel may.
 
     The first time a line is left half sent, the sending thread waits (at most
@@ -197,21 +216,16 @@ class _Harness:
         self.actions: List[str] = []
         self.room = _Run(cls).start().finish("ChatRoom()")
 
-    def member(self, name: str) -> socket.socket:
+    def member(self, name: str, sock_class=None) -> socket.socket:
         client = socket.create_connection(self.listener.getsockname(), timeout=READ)
         self.stack.callback(client.close)
         side, _ = self.listener.accept()
         side.settimeout(CALL)  # so a send into a full buffer cannot hang the check
-        if self.sock_class is ShortSendSocket:
-            side = ShortSendSocket.adopt(side, limit=3)
-        elif self.sock_class is _GateSocket:
-            side = _GateSocket(fileno=side.detach())
-            side.settimeout(CALL)
-            side.gate = self.gate
-        elif self.sock_class is _SliceSocket:
-            side = _SliceSocket(fileno=side.detach())
-            side.settimeout(CALL)
-            side.overlap = self.overlap
+        side = adopt(
+            sock_class or self.sock_class or CheckSocket,
+            side,
+            **{"limit": 3, "gate": self.gate, "overlap": self.overlap},
+        )
         self.stack.callback(side.close)
         self.clients[name], self.sides[name] = client, side
         return side
@@ -222,9 +236,9 @@ class _Harness:
         fn = getattr(self.room, method)
         return _Run(fn, *args).start().finish(shown)
 
-    def join(self, *names: str) -> None:
+    def join(self, *names: str, sock_class=None) -> None:
         for name in names:
-            self.call("join", name, self.member(name), shown=f"join({name!r}, conn)")
+            self.call("join", name, self.member(name, sock_class), shown=f"join({name!r}, conn)")
 
     def doing(self) -> str:
         return "; ".join(self.actions)
@@ -236,12 +250,13 @@ class _Harness:
             socket.socket.sendall(side, MARKER)
         except OSError:
             raise CheckFailed(
-                f"{name}'s socket was closed by the room",
+                "a member's socket was closed by the room",
                 sent=self.doing(),
                 got=f"the server's side of {name}'s line could not send any more",
                 expected="the room sends lines and leaves closing to the server",
                 hint="leave(name) only removes the member and tells the others; the server "
                 "that handed over the socket closes it when the caller hangs up",
+                cause="closes conn",
             ) from None
         data = bytearray()
         client.settimeout(READ)
@@ -257,9 +272,7 @@ class _Harness:
 
     def vanish(self, name: str) -> None:
         """``name``'s caller disappears: the connection is reset (RST), not hung up."""
-        client = self.clients.pop(name)
-        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        client.close()
+        reset(self.clients.pop(name))
         # Wait until the server's side has seen the reset, so the next send fails.
         select.select([self.sides[name]], [], [], READ)
 
@@ -269,11 +282,18 @@ def _lines(data: bytes) -> List[bytes]:
 
 
 def _expect(
-    h: _Harness, name: str, expected: Sequence[str], *, any_order: int = 0, sender: str = "", missing_hint: str = ""
+    h: _Harness,
+    name: str,
+    expected: Sequence[str],
+    *,
+    any_order: int = 0,
+    sender: str = "",
+    missing_hint: str = "",
+    got: Optional[bytes] = None,
 ) -> None:
     """``name`` must have received exactly ``expected`` (the last ``any_order`` lines in
-    any order)."""
-    got = h.received(name)
+    any order); ``got`` if the check has already read it."""
+    got = h.received(name) if got is None else got
     want = "".join(expected).encode("utf-8")
     if got == want:
         return
@@ -335,8 +355,8 @@ def _diagnose(name: str, got: bytes, want: bytes, sender: str, missing_hint: str
     )
 
 
-@ex.check("join() sends '* NAME joined' to everyone already in the room, not to the newcomer")
-def _(cls):
+@chat_room_exercise.check("join() sends '* NAME joined' to everyone already in the room, not to the newcomer")
+def _join_sends_name_joined_everyone_already(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
         h.join("ada", "bob", "cy")
@@ -345,8 +365,8 @@ def _(cls):
         _expect(h, "cy", [])
 
 
-@ex.check("broadcast() sends 'SENDER: TEXT' in UTF-8 to every member except the sender")
-def _(cls):
+@chat_room_exercise.check("broadcast() sends 'SENDER: TEXT' in UTF-8 to every member except the sender")
+def _broadcast_sends_sender_text_utf_8(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
         h.join("ada", "bob", "cy")
@@ -357,8 +377,8 @@ def _(cls):
         _expect(h, "cy", ["bob: héllo, wörld\n", "ada: hi bob\n"])
 
 
-@ex.check("leave() sends '* NAME left' to the rest and leaves the member's socket open")
-def _(cls):
+@chat_room_exercise.check("leave() sends '* NAME left' to the rest and leaves the member's socket open")
+def _leave_sends_name_left_rest_leaves(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
         h.join("ada", "bob", "cy")
@@ -396,8 +416,8 @@ def _no_socket_error(h: "_Harness", method: str, hint: str) -> Iterator[None]:
         ) from None
 
 
-@ex.check("a member whose line fails is removed and announced as left; the others still get every message")
-def _(cls):
+@chat_room_exercise.check("a member whose line fails is removed and announced as left; the others still get every message")
+def _drops_a_member_whose_line_fails(cls):
     with _bob_vanished(cls) as h:
         with _no_socket_error(h, "broadcast", FAIL_HINT):
             h.call("broadcast", "ada", "anyone there?")
@@ -412,8 +432,8 @@ def _(cls):
         )
 
 
-@ex.check("join() does not fail when a member has vanished; the vanished member is announced as left")
-def _(cls):
+@chat_room_exercise.check("join() does not fail when a member has vanished; the vanished member is announced as left")
+def _join_survives_a_vanished_member(cls):
     with _bob_vanished(cls) as h:
         join_hint = (
             "join() sends '* NAME joined' to the others like broadcast() does: "
@@ -433,8 +453,128 @@ def _(cls):
         )
 
 
-@ex.check("sends whole lines with sendall(), even when the kernel takes a few bytes per send()")
-def _(cls):
+NEVER_READS_HINT = (
+    "catch OSError, not only BrokenPipeError and ConnectionResetError: a member who never "
+    "reads fills their buffers, and the send to them gives up with BlockingIOError (or a "
+    "timeout) — both are OSErrors; remove that member like one who vanished"
+)
+
+
+@chat_room_exercise.check("a member who never reads is removed and announced as left; the others still get every message")
+def _drops_a_member_who_never_reads(cls):
+    with contextlib.ExitStack() as stack:
+        h = _Harness(cls, stack)
+        h.join("ada", "bob", "cy")
+        h.join("zoe", sock_class=_NeverReadsSocket)
+        h.actions[-1] += " (zoe never reads: every send to her gives up with BlockingIOError)"
+        with _no_socket_error(h, "broadcast", NEVER_READS_HINT):
+            h.call("broadcast", "ada", "is everyone reading?")
+        _expect(
+            h, "bob",
+            ["* cy joined\n", "* zoe joined\n", "ada: is everyone reading?\n", "* zoe left\n"],
+            any_order=2, missing_hint=NEVER_READS_HINT,
+        )
+        with _no_socket_error(h, "broadcast", NEVER_READS_HINT):
+            h.call("broadcast", "cy", "I am")
+        _expect(h, "bob", ["cy: I am\n"], missing_hint=NEVER_READS_HINT)
+        _expect(
+            h, "cy", ["* zoe joined\n", "ada: is everyone reading?\n", "* zoe left\n"],
+            any_order=2, sender="cy", missing_hint=NEVER_READS_HINT,
+        )
+
+
+@chat_room_exercise.check("leave() of a name that is not in the room does nothing")
+def _leave_of_a_stranger_does_nothing(cls):
+    with contextlib.ExitStack() as stack:
+        h = _Harness(cls, stack)
+        h.join("ada", "bob")
+        try:
+            h.call("leave", "nobody")
+            h.call("leave", "bob")
+            h.call("leave", "bob", shown="leave('bob') again")
+        except KeyError as exc:
+            raise CheckFailed(
+                "leave() raised KeyError for a name that is not in the room",
+                sent=h.doing(),
+                got=f"KeyError: {exc}",
+                expected="no exception, and no line sent",
+                hint="a member may already be gone (dropped when a send failed, or left twice): "
+                "remove with self.members.pop(name, None) and do nothing more if it was not there",
+            ) from None
+        h.call("broadcast", "ada", "anyone?")
+        _expect(
+            h, "ada", ["* bob joined\n", "* bob left\n"], sender="ada",
+            missing_hint="leave() tells the rest: send '* NAME left' to every member still in the room",
+        )
+        got = h.received("bob")
+        if got != b"":
+            raise CheckFailed(
+                "bob received something after he left",
+                sent=h.doing(),
+                got=_show(got),
+                expected="nothing",
+                hint="a member who left hears nothing more: remove them before sending",
+            )
+
+
+@chat_room_exercise.check("leave() of a member the room already dropped announces nothing again")
+def _leave_after_a_drop_is_quiet(cls):
+    with _bob_vanished(cls) as h:
+        with _no_socket_error(h, "broadcast", FAIL_HINT):
+            h.call("broadcast", "ada", "anyone there?")
+        # The server calls leave() when bob's connection ends: bob is already gone.
+        h.call("leave", "bob", shown="leave('bob') (the server, as bob's line ended)")
+        got = h.received("cy")
+        if got.count(b"* bob left\n") > 1:
+            raise CheckFailed(
+                "cy was told twice that bob left",
+                sent=h.doing(),
+                got=_show(got),
+                expected="'* bob left' once",
+                hint="when leave(name) finds no such member (already dropped), it does nothing: "
+                "announce '* NAME left' only if the member was still in the room",
+            )
+        _expect(h, "cy", ["ada: anyone there?\n", "* bob left\n"], any_order=2, missing_hint=FAIL_HINT, got=got)
+
+
+@chat_room_exercise.check("a member who stops reading does not hold up the rest of the room")
+def _no_lock_held_while_sending(cls):
+    with contextlib.ExitStack() as stack:
+        gate = _Gate()
+        h = _Harness(cls, stack, gate=gate)
+        h.join("ada", "bob")
+        h.join("sid", sock_class=_GateSocket)
+        h.actions[-1] += " (sid stops reading: a send to him waits)"
+        talk = _Run(h.room.broadcast, "ada", "hello")
+        gate.thread = talk.thread
+        h.actions.append("broadcast('ada', 'hello') in another thread, stuck sending to sid")
+        talk.start()
+        stack.callback(gate.open.set)  # whatever happens, the stuck send ends
+        if not gate.hit.wait(READ):
+            gate.open.set()
+            talk.finish("broadcast('ada', 'hello')")
+            return  # it never sent to sid: nothing can hold anyone up
+        shown = "broadcast('sid', 'I still type, but never read')"
+        h.actions.append(shown)
+        try:
+            _Run(h.room.broadcast, "sid", "I still type, but never read").start().finish(shown, READ)
+        except CheckFailed:
+            raise CheckFailed(
+                "broadcast() waited while another thread was sending to a member who does not read",
+                sent=h.doing(),
+                got=f"broadcast('sid', …) had not returned after {READ:g} s",
+                expected="it returns at once: it sends nothing to sid",
+                hint="never wait for the network while holding the room's lock (lesson 05): take "
+                "a copy of the members under the lock, release it, then send",
+            ) from None
+        finally:
+            gate.open.set()
+        talk.finish("broadcast('ada', 'hello')")
+        _expect(h, "bob", ["* sid joined\n", "ada: hello\n", "sid: I still type, but never read\n"], any_order=2)
+
+
+@chat_room_exercise.check("sends whole lines with sendall(), even when the kernel takes a few bytes per send()")
+def _sends_whole_lines_sendall_even_kernel(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack, sock_class=ShortSendSocket)
         h.join("ada", "bob")
@@ -445,8 +585,8 @@ def _(cls):
         _expect(h, "ada", ["* bob joined\n"], sender="ada")
 
 
-@ex.check("join(), leave() and broadcast() are safe to call from many threads at once")
-def _(cls):
+@chat_room_exercise.check("join(), leave() and broadcast() are safe to call from many threads at once")
+def _join_leave_broadcast_are_safe_call(cls):
     with contextlib.ExitStack() as stack:
         gate = _Gate()
         h = _Harness(cls, stack, sock_class=_GateSocket, gate=gate)
@@ -494,8 +634,8 @@ def _(cls):
         _stress(cls, stack)
 
 
-@ex.check("two threads sending to the same member never mix their lines")
-def _(cls):
+@chat_room_exercise.check("two threads sending to the same member never mix their lines")
+def _two_threads_sending_same_member_never(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
         h.join("ada")
@@ -560,6 +700,7 @@ def _stress(cls, stack: contextlib.ExitStack, threads: int = 6, rounds: int = 10
         except RuntimeError as exc:
             raise CheckFailed(
                 f"{threads} members joining, talking and leaving at once made the room fail",
+                sent=f"{threads} threads, each: join(its name, conn), broadcast() {rounds} times, leave(its name)",
                 got=f"RuntimeError: {exc}",
                 expected="no exception",
                 hint=LOCK_HINT,
@@ -569,7 +710,7 @@ def _stress(cls, stack: contextlib.ExitStack, threads: int = 6, rounds: int = 10
     for name in names:
         if b"zed: is anyone left?" in h.received(name):
             raise CheckFailed(
-                f"{name} left while other threads were busy, but still got later messages",
+                "a member who left while other threads were busy still got later messages",
                 sent=f"{threads} threads each calling join, broadcast and leave; then broadcast('zed', …)",
                 got="the member who left is still in the room",
                 expected="every member who left is gone",

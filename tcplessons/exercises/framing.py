@@ -17,27 +17,36 @@ from typing import Any, Callable, List, Optional
 from .model import CheckFailed, Exercise
 from .registry import register
 from .tools import (
-    blocking_with_os_timeouts,
-    shut_down_and_close,
+    CALL_TIMEOUT,
+    CheckSocket,
     ShortRecvSocket,
     ShortSendSocket,
+    adopt,
+    blocking_with_os_timeouts,
     call_with_timeout,
+    exact_type_problem,
     loopback_pair,
+    pause_for,
     recv_until_closed,
     send_in_chunks,
     show_bytes,
+    shut_down_and_close,
 )
 
-__all__ = ["LineReader", "send_message", "recv_message"]
+__all__ = ["line_reader_exercise", "recv_message_exercise", "send_message_exercise"]
 
 LESSON = "04-framing"
-STUCK = 1.5
+#: feed() does no waiting at all, but feeding a megabyte in 4096-byte pieces takes a
+#: while on a busy machine: generous, it only ever fires on a real hang.
+STUCK = CALL_TIMEOUT
+#: The longest mid-stream pause a check makes (see tools.pause_for).
+PAUSE_LIMIT = pause_for(3.0)
 
 
 
 # -- LineReader -------------------------------------------------------------------------------
 
-LineReader = Exercise(
+line_reader_exercise = Exercise(
     "LineReader",
     lesson=LESSON,
     summary="LineReader().feed(data) returns the complete lines data finishes, decoded as UTF-8, "
@@ -45,6 +54,14 @@ LineReader = Exercise(
 )
 
 UNFINISHED_HINT = "keep the text after the last '\\n' for the next feed(): that line is not finished yet"
+CR_HINT = (
+    "a line ending may be '\\r\\n' (telnet, Windows): remove a '\\r' left at the end of a "
+    "line (it may arrive in one feed and its '\\n' in the next)"
+)
+STRIP_HINT = (
+    "strip() removes more than the line ending: spaces a member typed at the start or end "
+    "of a line are part of it; remove only the '\\n' (and a '\\r' just before it)"
+)
 DECODER_HINT = (
     "a character can be split across two feeds: decode with "
     "codecs.getincrementaldecoder('utf-8')(errors='replace'), or split the bytes on b'\\n' "
@@ -79,16 +96,33 @@ def _show_pieces(pieces: List[bytes], limit: int = 6) -> str:
     return f"feed({shown}{more})" if len(pieces) == 1 else f"feeds: {shown}{more}"
 
 
+def _show_feeds(pieces: List[bytes], results: List[List[str]]) -> str:
+    """``feed(b'hel') → [], then feed(b'lo\\n') → ['hello']``: each call next to what it
+    returned, so a learner sees at a glance which call went wrong."""
+    return ", then ".join(f"feed({show_bytes(p, 24)}) → {r!r}" for p, r in zip(pieces, results))
+
+
+def _line_ending_hint(got: List[str], expected: List[str]) -> str:
+    """A hint about '\\r' or .strip() when that is what the difference is, else ''."""
+    for g, e in zip(got, expected):
+        if type(g) is str and g != e:
+            if g == e + "\r" or g.rstrip("\r") == e:
+                return CR_HINT
+            if g == e.strip() or g == e.rstrip():
+                return STRIP_HINT
+    return ""
+
+
 def _expect_feeds(cls: Any, pieces: List[bytes], expected: List[List[str]], what: str, hint: str) -> None:
     got = _feeds(cls, pieces, what)
     for piece, g, e in zip(pieces, got, expected):
-        if g != e:
+        if g != e or any(type(line) is not str for line in g):
+            odd = next((exact_type_problem(line, str) for line in g if type(line) is not str), None)
             raise CheckFailed(
-                f"feed({show_bytes(piece, 24)}) returned {g!r}",
-                sent=_show_pieces(pieces),
-                got=repr(got),
-                expected=repr(expected),
-                hint=hint,
+                f"feed({show_bytes(piece, 24)}) returned {g!r}" if not odd else f"feed() returned a line that is {odd}",
+                got=_show_feeds(pieces, got),
+                expected=_show_feeds(pieces, expected),
+                hint=_line_ending_hint(g, e) or hint if not odd else "return each line as a plain str",
             )
 
 
@@ -100,16 +134,16 @@ def _lines_of(cls: Any, data: bytes, size: int) -> List[str]:
     return lines
 
 
-@LineReader.check("returns each complete line, in order, without its '\\n'")
-def _(cls):
+@line_reader_exercise.check("returns each complete line, in order, without its '\\n'")
+def _returns_each_complete_line_order_without(cls):
     _expect_feeds(
         cls, [b"one\ntwo\n\nthree\n"], [["one", "two", "", "three"]], "four lines at once",
         hint="split on '\\n' and return every finished line, without the '\\n' (an empty line is a line too)",
     )
 
 
-@LineReader.check("splits only at '\\n', not at other characters str.splitlines() treats as line breaks")
-def _(cls):
+@line_reader_exercise.check("splits only at '\\n', not at other characters str.splitlines() treats as line breaks")
+def _splits_only_at_newline(cls):
     # str.splitlines() also splits at \x0c (form feed), \x1c-\x1e, \x85, \u2028 and
     # more: characters that can sit inside a line a chat member types.
     pieces = ["page\x0cbreak", "file\x1cseparator", "line\u2028separator", "next\x85line"]
@@ -121,22 +155,25 @@ def _(cls):
     )
 
 
-@LineReader.check("keeps an unfinished line until the rest of it arrives")
-def _(cls):
+@line_reader_exercise.check("keeps an unfinished line until the rest of it arrives")
+def _keeps_unfinished_line_until_rest_arrives(cls):
     _expect_feeds(
         cls, [b"hel", b"lo\nwor", b"ld\n"], [[], ["hello"], ["world"]], "a line in pieces", hint=UNFINISHED_HINT
     )
 
 
-@LineReader.check("gives the same lines when the bytes arrive in pieces of 1, 5 and 4096")
-def _(cls):
+@line_reader_exercise.check("gives the same lines when the bytes arrive in pieces of 1, 5 and 4096")
+def _same_lines_in_pieces_of_1_5_4096(cls):
     lines = [f"line {i}: Grüße, 日本, 🙂 " + "x" * (i % 7) for i in range(300)]
     data = "".join(line + ("\r\n" if i % 3 == 0 else "\n") for i, line in enumerate(lines)).encode()
     for size in (1, 5, 4096):
         got = _lines_of(cls, data, size)
         if got != lines:
             first = next((i for i, (g, e) in enumerate(zip(got, lines)) if g != e), min(len(got), len(lines)))
-            hint = DECODER_HINT if any("\ufffd" in g for g in got) else UNFINISHED_HINT
+            hint = (
+                DECODER_HINT if any("\ufffd" in g for g in got)
+                else _line_ending_hint(got[first:first + 1], lines[first:first + 1]) or UNFINISHED_HINT
+            )
             raise CheckFailed(
                 f"fed in pieces of {size} byte{'s' if size > 1 else ''}, line {first + 1} came out wrong",
                 sent=f"{len(lines)} lines of text with é, 日本 and 🙂 ({len(data)} bytes)",
@@ -146,25 +183,24 @@ def _(cls):
             )
 
 
-@LineReader.check("removes '\\r\\n' line endings, as telnet sends them")
-def _(cls):
+@line_reader_exercise.check("removes '\\r\\n' line endings, as telnet sends them")
+def _removes_line_endings_telnet_sends_them(cls):
     _expect_feeds(
         cls, [b"hi\r\n", b"there\r", b"\n"], [["hi"], [], ["there"]], "telnet lines",
-        hint="telnet ends lines with '\\r\\n': remove a '\\r' left at the end of a line "
-        "(it may arrive in one feed and its '\\n' in the next)",
+        hint=CR_HINT,
     )
 
 
-@LineReader.check("turns bytes that are not UTF-8 into U+FFFD instead of crashing")
-def _(cls):
+@line_reader_exercise.check("turns bytes that are not UTF-8 into U+FFFD instead of crashing")
+def _replaces_bytes_that_are_not_utf8(cls):
     _expect_feeds(
         cls, [b"caf\xe9 \xff\xfe!\n"], [["caf\ufffd \ufffd\ufffd!"]], "bytes that are not UTF-8",
         hint="decode with errors='replace', so bytes that are not UTF-8 become '\\ufffd'",
     )
 
 
-@LineReader.check("returns the unfinished line when the caller hangs up (feed(b''))")
-def _(cls):
+@line_reader_exercise.check("returns the unfinished line when the caller hangs up (feed(b''))")
+def _returns_unfinished_line_caller_hangs_up(cls):
     hint = "feed(b'') means the caller hung up: return the unfinished text as a last line, or [] if there is none"
     _expect_feeds(cls, [b"bye", b""], [[], ["bye"]], "an unfinished line, then b''", hint=hint)
     _expect_feeds(cls, [b"done\n", b""], [["done"], []], "a finished line, then b''", hint=hint)
@@ -175,8 +211,8 @@ def _(cls):
     )
 
 
-@LineReader.check("each LineReader keeps its own unfinished line")
-def _(cls):
+@line_reader_exercise.check("each LineReader keeps its own unfinished line")
+def _each_linereader_keeps_own_unfinished_line(cls):
     def run():
         first, second = cls(), cls()
         return [list(first.feed(b"aaa")), list(second.feed(b"bbb\n")), list(first.feed(b"\n"))]
@@ -192,8 +228,8 @@ def _(cls):
         )
 
 
-@LineReader.check("copes with a 1 MB line and 20 000 short lines")
-def _(cls):
+@line_reader_exercise.check("copes with a 1 MB line and 20 000 short lines")
+def _copes_with_a_long_line_and_many_lines(cls):
     long_line = "é" * 500_000  # 1 MB of UTF-8
     got = _lines_of(cls, long_line.encode() + b"\n", 4096)
     if got != [long_line]:
@@ -214,7 +250,7 @@ def _(cls):
 
 # -- send_message ------------------------------------------------------------------------------
 
-send_message = Exercise(
+send_message_exercise = Exercise(
     "send_message",
     lesson=LESSON,
     summary="send_message(sock, text): send a 4-byte big-endian length N, then the N bytes of text as UTF-8.",
@@ -262,53 +298,70 @@ def _judge_wire(got: bytes, texts: List[str], *, short_send: bool = False) -> No
     first = texts[0].encode("utf-8")
     header = got[:4]
     got_text = show_bytes(got)
+    with_newlines = b"".join(frame(t + "\n") for t in texts)
+    cause = ""
     if len(header) == 4 and header == struct.pack("<I", len(first)) and len(first) > 0:
-        what, hint = "the length prefix is little-endian", BIG_ENDIAN_HINT
+        what, hint, cause = "the length prefix is little-endian", BIG_ENDIAN_HINT, "little-endian"
     elif len(header) == 4 and struct.unpack(">I", header)[0] == len(texts[0]) != len(first):
-        what, hint = f"the length prefix says {len(texts[0])} (characters), but {len(first)} bytes travel", BYTES_NOT_CHARS_HINT
+        what = f"the length prefix says {len(texts[0])} (characters), but {len(first)} bytes travel"
+        hint, cause = BYTES_NOT_CHARS_HINT, "characters"
+    elif got == with_newlines or got.replace(b"\n", b"") == expected.replace(b"\n", b"") and len(got) > len(expected):
+        what, cause = "a newline was added to the message", "newline"
+        hint = (
+            "the 4-byte length already says where a message ends, so no '\\n' is needed: "
+            "send exactly the text's bytes after the length"
+        )
+    elif short_send and len(got) < len(expected):
+        # send() wrote only 3 bytes of each call here: whatever the calls were, bytes are
+        # missing because send() was not checked, not because the format is wrong.
+        what = "some bytes never arrived: send() wrote only part of what it was given"
+        got_text = f"{len(got)} of the {len(expected)} bytes"
+        hint, cause = SENDALL_HINT, "send"
     elif len(got) < len(expected) and expected.startswith(got):
         what = "only the first part of the message arrived"
         got_text = "the first part of the bytes, then nothing more"
-        hint = SENDALL_HINT if short_send else "send the 4-byte length and then every byte of the text"
+        hint = "send the 4-byte length and then every byte of the text"
     else:
-        what, hint = "the bytes on the wire are not a 4-byte big-endian length followed by the UTF-8 text", (
+        what, hint, cause = "the bytes on the wire are not a 4-byte big-endian length followed by the UTF-8 text", (
             "build the message as struct.pack('>I', len(data)) + data, with data = text.encode('utf-8')"
-        )
-    raise CheckFailed(what, sent=f"send_message(sock, …) with {sent}", got=got_text, expected=show_bytes(expected), hint=hint)
+        ), "format"
+    raise CheckFailed(
+        what, sent=f"send_message(sock, …) with {sent}", got=got_text, expected=show_bytes(expected), hint=hint, cause=cause
+    )
 
 
-@send_message.check("writes a 4-byte big-endian length, then the text as UTF-8")
-def _(fn):
+@send_message_exercise.check("writes a 4-byte big-endian length, then the text as UTF-8")
+def _writes_length_then_utf8(fn):
     _judge_wire(_wire_after(fn, ["hello"]), ["hello"])
 
 
-@send_message.check("counts bytes, not characters (héllo, 日本, 🙂)")
-def _(fn):
+@send_message_exercise.check("counts bytes, not characters (héllo, 日本, 🙂)")
+def _counts_bytes_not_characters(fn):
     for text in ("héllo", "日本 🙂"):
         _judge_wire(_wire_after(fn, [text]), [text])
 
 
-@send_message.check("sends every byte even when send() writes only part of it")
-def _(fn):
+@send_message_exercise.check("sends every byte even when send() writes only part of it")
+def _sends_everything_with_short_sends(fn):
     texts = ["a longer message, " * 10]
     _judge_wire(_wire_after(fn, texts, wrap=lambda s: ShortSendSocket.adopt(s, 3)), texts, short_send=True)
 
 
-@send_message.check("sends an empty message and two messages back to back")
-def _(fn):
+@send_message_exercise.check("sends an empty message and two messages back to back")
+def _sends_empty_and_back_to_back(fn):
     _judge_wire(_wire_after(fn, [""]), [""])
     _judge_wire(_wire_after(fn, ["first", "second"]), ["first", "second"])
 
 
-@send_message.check("sends a 1 MB message")
-def _(fn):
+@send_message_exercise.check("sends a 1 MB message")
+def _sends_1_mb_message(fn):
     texts = ["日本語テキスト " * 50_000]  # about 1.1 MB of UTF-8
     _judge_wire(_wire_after(fn, texts), texts, short_send=True)
 
 
 # -- recv_message ------------------------------------------------------------------------------
 
-recv_message = Exercise(
+recv_message_exercise = Exercise(
     "recv_message",
     lesson=LESSON,
     summary="recv_message(sock): read a 4-byte big-endian length N, then exactly N bytes; return "
@@ -318,6 +371,10 @@ recv_message = Exercise(
 PARTIAL_RECV_HINT = (
     "recv(n) returned fewer than n bytes — TCP is a stream; keep reading until you have n bytes "
     "(first the 4 of the length, then the N of the text)"
+)
+PAUSE_HINT = (
+    "a pause is not a hang-up: only recv() returning b'' means the caller has finished; "
+    "do not stop on a timeout (socket.timeout) or on BlockingIOError, keep waiting in recv()"
 )
 OVERREAD_HINT = (
     "read exactly 4 bytes, then exactly N: never recv() more than the current message still "
@@ -334,20 +391,29 @@ def _receive(
     calls: int = 1,
     hang_up: bool = True,
     what: str = "",
+    pause: Callable[[CheckSocket], float] = lambda sock: 0.0,
 ) -> List[Any]:
     """Write ``wire`` to one end (in pieces of ``chunk``); call ``fn(sock)`` ``calls``
-    times on the other.  Returns the results; the last may be an exception instance."""
+    times on the other.  Returns the results; the last may be an exception instance.
+
+    Half way the writer waits until the learner's code has read everything so far and
+    asks for more (then ``pause(sock)`` seconds more), so the data is never all queued
+    before it reads, and a reader that stops when nothing is waiting stops there on
+    every run."""
     with loopback_pair() as (client, server):
         blocking_with_os_timeouts(client)
-        sock = ShortRecvSocket.adopt(client, limit) if limit else client
+        sock = adopt(ShortRecvSocket, client, limit=limit) if limit else adopt(CheckSocket, client)
         try:
-            sender = send_in_chunks(server, wire, chunk, hang_up=hang_up)
+            sender = send_in_chunks(
+                server, wire, chunk, hang_up=hang_up, pause_at=len(wire) // 2 if len(wire) > 1 else None,
+                pause=lambda: pause(sock), reader=sock,
+            )
             results: List[Any] = []
             for _ in range(calls):
                 try:
                     results.append(
                         call_with_timeout(
-                            fn, sock, timeout=STUCK, call="recv_message(sock)",
+                            fn, sock, timeout=CALL_TIMEOUT + PAUSE_LIMIT, call="recv_message(sock)",
                             hint="it waited for bytes that never came: recv() returns b'' when the "
                             "caller hangs up — raise EOFError then",
                         )
@@ -355,10 +421,17 @@ def _receive(
                 except (EOFError, struct.error, UnicodeDecodeError, ValueError, IndexError, OSError) as exc:
                     results.append(exc)
                     break
-            sender.join(STUCK)
+            sock.starved.set()  # the calls are over: a writer still waiting need not
+            sender.join(CALL_TIMEOUT)
+            if sock.gave_up:
+                results.append(_GaveUp())
             return results
         finally:
             shut_down_and_close(sock)
+
+
+class _GaveUp(Exception):
+    """Recorded when the learner's code gave up reading when nothing had arrived."""
 
 
 def _exception_text(exc: BaseException) -> str:
@@ -379,9 +452,19 @@ def _describe(result: Any) -> str:
 
 
 def _expect_texts(results: List[Any], expected: List[str], sent: str, *, pieces: bool = False) -> None:
+    gave_up = any(isinstance(r, _GaveUp) for r in results)
+    results = [r for r in results if not isinstance(r, _GaveUp)]
+    if gave_up and results[: len(expected)] != expected:
+        raise CheckFailed(
+            "recv_message stopped when nothing had arrived for a moment",
+            sent=sent + ", the second half after a moment's pause",
+            expected=repr(expected[0] if len(expected[0]) < 60 else expected[0][:60] + "…"),
+            hint=PAUSE_HINT,
+            cause="pause",
+        )
     for i, want in enumerate(expected):
         got = results[i] if i < len(results) else None
-        if got == want:
+        if type(got) is str and got == want:
             continue
         nth = f"message {i + 1}" if len(expected) > 1 else "the message"
         shown = _describe(got)
@@ -390,6 +473,12 @@ def _expect_texts(results: List[Any], expected: List[str], sent: str, *, pieces:
                 f"recv_message raised EOFError although {nth} had arrived whole",
                 "is the length read as big-endian? int.from_bytes(header, 'big') or struct.unpack('>I', header)",
             )
+        elif pieces and (isinstance(got, UnicodeDecodeError) or type(got) is str and want.startswith(got)):
+            # Where a short read ends (on a character boundary or inside one) depends on
+            # timing; the report does not.
+            what = f"recv_message did not read the whole of {nth} before decoding it"
+            shown = "only the start of the text, or UnicodeDecodeError (a character split between two reads)"
+            hint = PARTIAL_RECV_HINT + "; join the N bytes first, then decode them once"
         elif isinstance(got, UnicodeDecodeError):
             what, hint = (
                 "recv_message raised UnicodeDecodeError",
@@ -413,14 +502,14 @@ def _expect_texts(results: List[Any], expected: List[str], sent: str, *, pieces:
         raise CheckFailed(what, sent=sent, got=shown, expected=repr(want if len(want) < 60 else want[:60] + "…"), hint=hint)
 
 
-@recv_message.check("reads one message: a 4-byte big-endian length, then the UTF-8 text")
-def _(fn):
+@recv_message_exercise.check("reads one message: a 4-byte big-endian length, then the UTF-8 text")
+def _reads_one_message(fn):
     text = "hello, 世界"
     _expect_texts(_receive(fn, frame(text)), [text], sent=show_bytes(frame(text)))
 
 
-@recv_message.check("reads a message that arrives in pieces of 1, 5 and 4096 bytes")
-def _(fn):
+@recv_message_exercise.check("reads a message that arrives in pieces of 1, 5 and 4096 bytes")
+def _reads_a_message_in_pieces(fn):
     text = "Grüße, 日本 🙂 " * 400
     for chunk in (1, 5, 4096):
         wire = frame(text if chunk > 1 else text[:200])
@@ -432,15 +521,23 @@ def _(fn):
         )
 
 
-@recv_message.check("reads two messages sent back to back, one at a time")
-def _(fn):
+@recv_message_exercise.check("waits through a pause in the middle of a message")
+def _waits_through_a_pause(fn):
+    text = "half now, and the other half after a pause"
+    # As long as the learner's own socket timeout and more: a pause is not the end.
+    results = _receive(fn, frame(text), pause=lambda sock: pause_for(sock.gettimeout()))
+    _expect_texts(results, [text], sent=show_bytes(frame(text)), pieces=True)
+
+
+@recv_message_exercise.check("reads two messages sent back to back, one at a time")
+def _reads_two_messages_back_to_back(fn):
     texts = ["first", "second, 二番目"]
     wire = frame(texts[0]) + frame(texts[1])
     _expect_texts(_receive(fn, wire, calls=2), texts, sent=f"{show_bytes(wire)} in one sendall()")
 
 
-@recv_message.check("raises EOFError when the caller hangs up before a whole message")
-def _(fn):
+@recv_message_exercise.check("raises EOFError when the caller hangs up before a whole message")
+def _raises_eoferror_on_early_hang_up(fn):
     cases = [
         (b"", "nothing, then hung up"),
         (b"\x00\x00", "half a length, then hung up"),
@@ -459,13 +556,13 @@ def _(fn):
         )
 
 
-@recv_message.check("reads a 1 MB message")
-def _(fn):
+@recv_message_exercise.check("reads a 1 MB message")
+def _reads_1_mb_message(fn):
     text = "日本語テキスト " * 50_000
     wire = frame(text)
     _expect_texts(_receive(fn, wire, chunk=4096), [text], sent=show_bytes(wire), pieces=True)
 
 
-register(LineReader)
-register(send_message)
-register(recv_message)
+register(line_reader_exercise)
+register(send_message_exercise)
+register(recv_message_exercise)

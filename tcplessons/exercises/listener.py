@@ -14,23 +14,17 @@ it and the others say "the same problem as above", so the report reads as one pr
 from __future__ import annotations
 
 import contextlib
-import errno
 import socket
 import weakref
-from typing import Iterator, List
+from typing import Iterator, List, Optional
 
 from .model import CheckFailed, Exercise
 from .registry import register
-from .tools import call_with_timeout
+from .tools import READ_TIMEOUT, RETURN_TIMEOUT, SocketWatch, call_with_timeout
 
-__all__ = ["open_doorbell"]
+__all__ = ["open_doorbell_exercise"]
 
-#: open_doorbell() does no waiting at all, so one second is plenty.
-OPEN_TIMEOUT = 1.0
-#: How long a check's own socket calls may block.
-SOCKET_TIMEOUT = 2.0
-
-open_doorbell = Exercise(
+open_doorbell_exercise = Exercise(
     "open_doorbell",
     lesson="01-doorbell-listener",
     summary="Return a TCP socket listening on 127.0.0.1, on a port the operating system picks.",
@@ -59,26 +53,41 @@ def _describe(value) -> str:
     return f"a {type(value).__name__}"
 
 
-def _open(fn, opened: List[socket.socket]) -> socket.socket:
-    """Call the learner's ``open_doorbell()`` and check it returned a usable socket."""
+def _open(fn, opened: List[socket.socket], watch: Optional[SocketWatch] = None) -> socket.socket:
+    """Call the learner's ``open_doorbell()`` and check it returned a usable TCP socket.
+
+    Which port it bound to is seen as bind() is called, so a port of the learner's own
+    choosing (fixed, or picked at random) fails every check on every run, whether that
+    port happened to be free or not."""
+    watch = watch or SocketWatch()
     try:
         sock = call_with_timeout(
             fn,
-            timeout=OPEN_TIMEOUT,
+            timeout=RETURN_TIMEOUT,
             call="open_doorbell()",
             hint="open_doorbell() should return as soon as the socket listens; "
             "waiting for a caller with accept() comes later",
+            watch=watch,
         )
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise CheckFailed(
-                "open_doorbell() failed: Address already in use",
-                got="OSError: [Errno 98] Address already in use",
-                expected="a fresh listener every time it is called",
-                hint="a fixed port can be taken by another program (a real Redis uses "
-                "6379) or by your own earlier listener; " + PORT_ZERO_HINT,
-            ) from None
+    except CheckFailed as failure:
+        failure.cause = "does not return"  # the same in every check: explain it once
         raise
+    except OSError:
+        if not _chose_a_port(watch):
+            raise
+        sock = None
+    if _chose_a_port(watch):
+        # One message whether that port happened to be free this time or not.
+        opened.extend(s for s in watch.created if isinstance(s, socket.socket))
+        raise CheckFailed(
+            "open_doorbell() bound its socket to a port it chose itself",
+            got="bind() was given a port number other than 0",
+            expected="bind() given port 0",
+            hint="a port you choose (even one picked at random) may already be taken — "
+            "'Address already in use' — by another program (a real Redis uses 6379), by "
+            "your own earlier listener or by the learner next door; " + PORT_ZERO_HINT,
+            cause="fixed port",
+        )
     if isinstance(sock, socket.socket):
         if sock in _closed_by_checks:
             raise CheckFailed(
@@ -98,6 +107,15 @@ def _open(fn, opened: List[socket.socket]) -> socket.socket:
                 hint="a `with` block closes the socket when it ends, return or not: "
                 "return the socket open and let whoever uses it close it",
                 cause="closed",
+            )
+        if sock.type != socket.SOCK_STREAM:
+            raise CheckFailed(
+                "the socket is not a TCP socket",
+                got=f"type {socket.SocketKind(sock.type).name} (UDP: separate datagrams, no calls)",
+                expected="type SOCK_STREAM (TCP, a stream of bytes between two ends)",
+                hint="create it with socket.socket(socket.AF_INET, socket.SOCK_STREAM): only a "
+                "TCP socket can listen() for callers and accept() them",
+                cause="not TCP",
             )
         return sock
     # Close what the learner opened even when it is hidden in what they returned.
@@ -131,6 +149,11 @@ def _doorbells() -> Iterator[List[socket.socket]]:
             with contextlib.suppress(OSError):
                 sock.close()
             _closed_by_checks.add(sock)
+
+
+def _chose_a_port(watch: SocketWatch) -> bool:
+    """Whether the learner's code gave bind() a port other than 0."""
+    return any(isinstance(a, tuple) and len(a) >= 2 and a[1] != 0 for _, a in watch.binds)
 
 
 def _require_loopback(sock: socket.socket) -> None:
@@ -171,18 +194,25 @@ def _ring(sock: socket.socket, which: str = "the doorbell") -> None:
     # A doorbell on every interface ("0.0.0.0", "::") answers on loopback too: this check
     # is about listening; the loopback check is another one.
     address = ("127.0.0.1" if host == "0.0.0.0" else "::1" if host == "::" else host, port)
+    not_answered = CheckFailed(
+        f"nobody answered when a caller rang {which}",
+        sent="a connection from a caller on 127.0.0.1",
+        got="the connection was refused: nothing listens on that port",
+        expected="the connection to be queued until accept()",
+        hint=LISTEN_HINT,
+    )
+    # Ask the socket itself first: Linux refuses a call to a port nobody listens on at
+    # once, Windows only after about 2 s of retries, so the connection attempt alone
+    # would give a verdict that depends on the platform and on the connect timeout.
+    with contextlib.suppress(OSError, AttributeError):
+        if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+            raise not_answered
     try:
-        caller = socket.create_connection(address, timeout=SOCKET_TIMEOUT)
-    except ConnectionRefusedError:
-        raise CheckFailed(
-            f"nobody answered when a caller rang {which}",
-            sent="a connection from a caller on 127.0.0.1",
-            got="ConnectionRefusedError: [Errno 111] Connection refused",
-            expected="the connection to be queued until accept()",
-            hint=LISTEN_HINT,
-        ) from None
+        caller = socket.create_connection(address, timeout=READ_TIMEOUT)
+    except (ConnectionRefusedError, socket.timeout):
+        raise not_answered from None
     with caller:
-        sock.settimeout(SOCKET_TIMEOUT)
+        sock.settimeout(READ_TIMEOUT)
         try:
             conn, peer = sock.accept()
         except socket.timeout:
@@ -202,29 +232,22 @@ def _ring(sock: socket.socket, which: str = "the doorbell") -> None:
                 raise CheckFailed(f"bytes sent to {which} did not arrive", hint=LISTEN_HINT)
 
 
-@open_doorbell.check("returns a TCP socket")
+@open_doorbell_exercise.check("returns a TCP socket")
 def _returns_a_tcp_socket(fn) -> None:
     with _doorbells() as opened:
-        sock = _open(fn, opened)
-        if sock.type != socket.SOCK_STREAM:
-            raise CheckFailed(
-                "the socket is not a TCP socket",
-                got=f"type {socket.SocketKind(sock.type).name}",
-                expected="type SOCK_STREAM (TCP, a stream of bytes)",
-                hint="create it with socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
-            )
+        _open(fn, opened)  # checks the type
 
 
-@open_doorbell.check("listens on 127.0.0.1 only (loopback)")
+@open_doorbell_exercise.check("listens on 127.0.0.1 only (loopback)")
 def _listens_on_loopback(fn) -> None:
     with _doorbells() as opened:
         _require_loopback(_open(fn, opened))
 
 
-@open_doorbell.check("lets the operating system pick the port (port 0)")
+@open_doorbell_exercise.check("lets the operating system pick the port (port 0)")
 def _port_zero(fn) -> None:
     with _doorbells() as opened:
-        first = _open(fn, opened)
+        first = _open(fn, opened)  # a port other than 0 given to bind() fails here
         second = _open(fn, opened)
         if first is second:
             raise CheckFailed(
@@ -240,13 +263,13 @@ def _port_zero(fn) -> None:
             )
 
 
-@open_doorbell.check("is listening: a caller can connect and accept() answers it")
+@open_doorbell_exercise.check("is listening: a caller can connect and accept() answers it")
 def _is_listening(fn) -> None:
     with _doorbells() as opened:
         _ring(_open(fn, opened))
 
 
-@open_doorbell.check("two calls give two doorbells that both answer")
+@open_doorbell_exercise.check("two calls give two doorbells that both answer")
 def _two_doorbells(fn) -> None:
     with _doorbells() as opened:
         first = _open(fn, opened)
@@ -255,4 +278,4 @@ def _two_doorbells(fn) -> None:
         _ring(second, "the second doorbell")
 
 
-register(open_doorbell)
+register(open_doorbell_exercise)

@@ -26,22 +26,23 @@ kernel after the report is shown.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
-from typing import Callable, List, Optional
+from typing import Callable, Iterator, List, Optional
 
 from .model import CheckFailed, Exercise
 from .registry import register
-from .tools import show_bytes
+from .tools import CALL_TIMEOUT, READ_TIMEOUT, adopt, show_bytes
 
 __all__ = ["serve_many_exercise"]
 
 #: Seconds to wait for something a correct serve_many does at once (a handler called).
-PROMPT = 1.0
+PROMPT = READ_TIMEOUT
 #: Seconds to wait for serve_many to return after the listener is shut down or closed.
-RETURN_WAIT = 2.0
+RETURN_WAIT = READ_TIMEOUT
 #: Seconds a check's handler holds its line at most (the check releases it far sooner).
-HOLD_LIMIT = 3.0
+HOLD_LIMIT = CALL_TIMEOUT
 #: How many callers ring at once in the "many callers" check.
 CROWD = 20
 
@@ -53,7 +54,6 @@ serve_many_exercise = Exercise(
         "own; return quietly once the listener is shut down or closed."
     ),
 )
-ex = serve_many_exercise
 
 THREAD_HINT = (
     "start a new thread for each caller (threading.Thread(target=handler, args=(conn,)).start()) "
@@ -78,6 +78,17 @@ CLOSED_HINT = (
     "don't close conn in the accept loop (no `with conn:` around starting the thread): "
     "the thread running handler(conn) owns it, and may close it when handler returns"
 )
+
+
+@contextlib.contextmanager
+def _patched(owner, name: str, value) -> Iterator[None]:
+    """``owner.name = value`` for the block; the old value is back on every path."""
+    old = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, old)
 
 
 class _StopServing(BaseException):
@@ -134,21 +145,22 @@ class _Harness:
     # -- setting up and tearing down ---------------------------------------------------
 
     def __enter__(self) -> "_Harness":
-        base = socket.create_server(("127.0.0.1", 0), backlog=64)
-        self.listener = _Listener(fileno=base.detach())
+        self.listener = adopt(_Listener, socket.create_server(("127.0.0.1", 0), backlog=64))
         self.address = self.listener.getsockname()[:2]
         self.listener.on_accept = self._accepting
         if self.closed_before:
             self.listener.close()
-        # A thread the learner starts may raise; catch that here so it shows up in the
-        # report instead of as a traceback on stderr.
-        self._old_hook = threading.excepthook
-        threading.excepthook = self._thread_failed
         self.thread = threading.Thread(target=self._run, name="tcplessons serve_many", daemon=True)
-        self._old_start = threading.Thread.start
-        if self.hold_starts:
-            threading.Thread.start = self._make_start(self._old_start)
-        self.thread.start()
+        # What this check changes in the threading module, put back by __exit__ however
+        # the check ends (and at once if starting fails here).
+        with contextlib.ExitStack() as patches:
+            # A thread the learner starts may raise: shown in the report, not on stderr.
+            patches.enter_context(_patched(threading, "excepthook", self._thread_failed))
+            if self.hold_starts:
+                start = self._make_start(threading.Thread.start)
+                patches.enter_context(_patched(threading.Thread, "start", start))
+            self.thread.start()
+            self._patches = patches.pop_all()
         return self
 
     def _make_start(self, old_start: Callable) -> Callable:
@@ -195,8 +207,13 @@ class _Harness:
             self.changed.notify_all()
 
     def __exit__(self, *exc_info) -> None:
-        threading.Thread.start = self._old_start
-        self.release_starts()
+        try:
+            self._finish()
+        finally:
+            self._patches.close()  # threading as it was, on every path
+
+    def _finish(self) -> None:
+        self.release_starts()  # threads started from now on are not held
         self.released.set()
         self.listener.finished = True
         self.stop_listener()
@@ -206,7 +223,6 @@ class _Harness:
         # Let handlers that were holding their line finish before the hook goes back.
         with self.changed:
             self.changed.wait_for(lambda: self.exits >= len(self.peers), 0.5)
-        threading.excepthook = self._old_hook
 
     def _run(self) -> None:
         try:
@@ -378,7 +394,7 @@ class _Harness:
             )
 
 
-@ex.check("answers a second caller while the first is still on the line")
+@serve_many_exercise.check("answers a second caller while the first is still on the line")
 def _second_caller(fn):
     with _Harness(fn, "hold") as h:
         h.dial()
@@ -403,7 +419,7 @@ def _second_caller(fn):
         h.explain()
 
 
-@ex.check(f"answers {CROWD} callers at the same time")
+@serve_many_exercise.check(f"answers {CROWD} callers at the same time")
 def _crowd(fn):
     with _Harness(fn, "hold", hold_starts=True) as h:
         clients = [h.dial() for _ in range(CROWD)]
@@ -435,7 +451,7 @@ def _crowd(fn):
             )
 
 
-@ex.check("gives handler the line of the caller who rang")
+@serve_many_exercise.check("gives handler the line of the caller who rang")
 def _right_line(fn):
     with _Harness(fn, "talk", hold_starts=True) as h:
         clients = [h.dial() for _ in range(5)]
@@ -474,10 +490,13 @@ def _right_line(fn):
                 )
 
 
-@ex.check("returns quietly once the listener is shut down")
+@serve_many_exercise.check("returns quietly once the listener is shut down")
 def _returns_after_shutdown(fn):
-    with _Harness(fn, "quick") as h:
+    # Threads held until the caller is in: what a thread finds (its line open or
+    # already closed by the loop) never depends on which thread ran first.
+    with _Harness(fn, "quick", hold_starts=True) as h:
         h.dial()
+        h.wait_starts(1)
         if not h.wait_exits(1):
             h.explain()
             raise CheckFailed(
@@ -491,7 +510,7 @@ def _returns_after_shutdown(fn):
         _judge_return(h, "after the listener was shut down and closed")
 
 
-@ex.check("returns quietly if the listener is already closed")
+@serve_many_exercise.check("returns quietly if the listener is already closed")
 def _returns_when_closed(fn):
     with _Harness(fn, "quick", closed=True) as h:
         _judge_return(h, "when given a listener that was already closed")

@@ -1,0 +1,17 @@
+# Treats a quiet second as the end of the call.
+import socket
+
+EXPECT = "a pause is not a hang-up"
+
+
+def handle_echo(conn):
+    conn.settimeout(1.0)
+    with conn:
+        while True:
+            try:
+                data = conn.recv(4096)
+            except socket.timeout:
+                break
+            if not data:
+                break
+            conn.sendall(data)
