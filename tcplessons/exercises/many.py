@@ -33,6 +33,7 @@ from typing import Callable, Iterator, List, Optional
 
 from .model import CheckFailed, Exercise
 from .registry import register
+from ..tracked import StoppableListener
 from .tools import CALL_TIMEOUT, READ_TIMEOUT, adopt, show_bytes
 
 __all__ = ["serve_many_exercise"]
@@ -95,8 +96,12 @@ class _StopServing(BaseException):
     """Raised by the check's listener once the check is over (not an OSError on purpose)."""
 
 
-class _Listener(socket.socket):
-    """A real listening socket whose accept() refuses to run once the check is over."""
+class _Listener(StoppableListener):
+    """A real listening socket whose accept() refuses to run once the check is over.
+
+    A :class:`StoppableListener`: stopping it wakes a blocked accept() on every system
+    (shutdown() of a listener wakes it on Linux only; on macOS it raises ENOTCONN).
+    """
 
     finished = False
     on_accept: Optional[Callable[[], None]] = None  # told each time accept() is called
@@ -145,7 +150,7 @@ class _Harness:
     # -- setting up and tearing down ---------------------------------------------------
 
     def __enter__(self) -> "_Harness":
-        self.listener = adopt(_Listener, socket.create_server(("127.0.0.1", 0), backlog=64))
+        self.listener = _Listener.create(("127.0.0.1", 0), backlog=64)
         self.address = self.listener.getsockname()[:2]
         self.listener.on_accept = self._accepting
         if self.closed_before:
@@ -253,16 +258,9 @@ class _Harness:
             self.changed.notify_all()
 
     def stop_listener(self) -> None:
-        """What a server's owner does to stop it: shut the listener down, then close it.
-
-        (On Linux, close() alone from another thread does not wake a blocked accept();
-        shutdown() does, and accept() then raises OSError.)
-        """
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
+        """What a server's owner does to stop it: the learner's blocked accept() raises
+        OSError, then the listener is closed (the same on every system)."""
+        self.listener.stop()
 
     # -- the check's handler -----------------------------------------------------------
 
