@@ -347,14 +347,17 @@ print("two visits counted as:", visits)
 # - For every caller, `listener.accept()` gives you `(conn, address)`. Run
 #   `handler(conn)` for that caller **in a new thread**, and go straight back to
 #   `accept()`, so a caller who stays on the line never keeps the next one waiting.
-# - Whoever owns the listener stops it by shutting it down or closing it
-#   (`listener.shutdown(socket.SHUT_RDWR)` or `listener.close()`). Then `accept()`
-#   raises `OSError`. That is your signal: **return quietly** (no exception, no
-#   retrying — a closed doorbell never rings again).
+# - Whoever owns the listener stops it, and then your `accept()` raises `OSError`.
+#   That is your signal: **return quietly** (no exception, no retrying — a closed
+#   doorbell never rings again). How the owner wakes an `accept()` that is already
+#   waiting differs between systems (on Linux `listener.shutdown(socket.SHUT_RDWR)`
+#   does it; macOS refuses `shutdown()` on a listener), so the course's servers and
+#   these checks use a small extra "wake-up" socket that works everywhere. Your loop
+#   only needs to handle the `OSError`.
 #
 # The checks give your function a real listener on 127.0.0.1, ring it with up to 20
 # callers who stay on the line, check each handler gets its own caller's line, then
-# shut the listener down and expect `serve_many` to return. To catch the lambda bug
+# stop the listener and expect `serve_many` to return. To catch the lambda bug
 # above every time instead of once in a while, they hold each thread you start until
 # you have started the next one.
 
@@ -378,8 +381,8 @@ check("serve_many", serve_many)
 #   `socketserver.ThreadingTCPServer` is the standard library's version.
 # - Threads **share** variables. A read–modify–write from two threads can lose an
 #   update; a `threading.Lock` around the read and the write fixes it.
-# - `accept()` raising `OSError` after the listener is shut down or closed is the normal
-#   way for a server loop to end.
+# - `accept()` raising `OSError` once the listener is stopped is the normal way for a
+#   server loop to end.
 #
 # **Next: 06 · A chat room.** Many callers, one shared room: everything each person
 # says goes to everyone else, people join and leave (or vanish), and the list of who is
