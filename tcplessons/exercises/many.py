@@ -34,7 +34,7 @@ from typing import Callable, Iterator, List, Optional
 from .model import CheckFailed, Exercise
 from .registry import register
 from ..tracked import StoppableListener
-from .tools import CALL_TIMEOUT, READ_TIMEOUT, adopt, show_bytes
+from .tools import CALL_TIMEOUT, READ_TIMEOUT, RETURN_TIMEOUT, adopt, show_bytes
 
 __all__ = ["serve_many_exercise"]
 
@@ -44,6 +44,9 @@ PROMPT = READ_TIMEOUT
 RETURN_WAIT = READ_TIMEOUT
 #: Seconds a check's handler holds its line at most (the check releases it far sooner).
 HOLD_LIMIT = CALL_TIMEOUT
+#: Seconds a started thread waits for the loop to come back to accept() (a loop that
+#: joins its thread never comes back: its handler then runs after this).
+BACK_LIMIT = RETURN_TIMEOUT
 #: How many callers ring at once in the "many callers" check.
 CROWD = 20
 
@@ -161,9 +164,8 @@ class _Harness:
         with contextlib.ExitStack() as patches:
             # A thread the learner starts may raise: shown in the report, not on stderr.
             patches.enter_context(_patched(threading, "excepthook", self._thread_failed))
-            if self.hold_starts:
-                start = self._make_start(threading.Thread.start)
-                patches.enter_context(_patched(threading.Thread, "start", start))
+            start = self._make_start(threading.Thread.start)
+            patches.enter_context(_patched(threading.Thread, "start", start))
             self.thread.start()
             self._patches = patches.pop_all()
         return self
@@ -173,7 +175,10 @@ class _Harness:
 
         def start(thread: threading.Thread) -> None:
             if threading.current_thread() is harness.thread:
-                harness._hold(thread)
+                if harness.hold_starts:
+                    harness._hold(thread)
+                else:
+                    harness._hold_until_back(thread)
             old_start(thread)
 
         return start
@@ -185,14 +190,36 @@ class _Harness:
             self.started += 1
             number = self.started
             self.changed.notify_all()
+            accepts = self.accepts
         run = thread.run
 
         def held_run() -> None:
             with self.changed:
                 self.changed.wait_for(lambda: self.started > number or self.starts_released, HOLD_LIMIT)
+                self.changed.wait_for(lambda: self._back_since(accepts), BACK_LIMIT)
             run()
 
         thread.run = held_run
+
+    def _hold_until_back(self, thread: threading.Thread) -> None:
+        """Make ``thread`` wait, before it runs anything, until serve_many is back in
+        accept() or has returned (at most ``BACK_LIMIT`` s): whatever the loop does to the
+        line after starting the thread (``with conn:`` closing it) has then happened, so
+        what the handler finds never depends on which thread the system ran first."""
+        with self.changed:
+            accepts = self.accepts
+        run = thread.run
+
+        def held_run() -> None:
+            with self.changed:
+                self.changed.wait_for(lambda: self._back_since(accepts), BACK_LIMIT)
+            run()
+
+        thread.run = held_run
+
+    def _back_since(self, accepts: int) -> bool:
+        """Whether serve_many has called accept() again since ``accepts``, or returned."""
+        return self.accepts > accepts or self.outcome is not None
 
     def _accepting(self) -> None:
         with self.changed:
