@@ -81,7 +81,11 @@ def _all_fail(fn) -> None:
             f"connect_first() raised {type(error).__name__}, not ConnectionError",
             sent=what,
             got=got,
-            hint="raise ConnectionError('...') once every candidate has failed, with one "
+            hint=FAMILY_HINT
+            if isinstance(
+                error, (TypeError, ValueError)
+            )  # e.g. an AF_INET socket given ::1
+            else "raise ConnectionError('...') once every candidate has failed, with one "
             "line per address, in the order given: its host, port and the error it got",
         )
     lines, at = message.splitlines(), -1
