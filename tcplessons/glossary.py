@@ -138,7 +138,7 @@ GLOSSARY: Tuple[GlossaryEntry, ...] = (
         "[WinError 10053] An established connection was aborted by the software in your "
         "host machine",
         "your own computer ended the call (on Windows: you talked after the other side hung up)",
-        "06-chat-room",
+        "09-out-in-the-world",
         ("ECONNABORTED",),
     ),
     GlossaryEntry(
@@ -195,7 +195,8 @@ GLOSSARY: Tuple[GlossaryEntry, ...] = (
         "[Errno 11] Resource temporarily unavailable",
         "[Errno 35] Resource temporarily unavailable",
         "[WinError 10035] A non-blocking socket operation could not be completed immediately",
-        "a non-blocking socket had nothing ready (no caller, no data, no room): try later",
+        "nothing ready on a non-blocking socket (no caller, no data, no room): retry when "
+        "select() says so",
         "07-event-loop",
         ("EAGAIN", "EWOULDBLOCK"),
     ),
@@ -228,10 +229,27 @@ GLOSSARY: Tuple[GlossaryEntry, ...] = (
         "[Errno -2] Name or service not known",
         "[Errno 8] nodename nor servname provided, or not known",
         "[Errno 11001] getaddrinfo failed",
-        "the name could not be looked up: no such host name (a typo?)",
+        "no address found for that name: unknown or misspelt, or (with AI_NUMERICHOST) not "
+        "a numeric address",
+        "09-out-in-the-world",
+    ),
+    GlossaryEntry(
+        "address-family",
+        "socket.gaierror",
+        "EAI_ADDRFAMILY",
+        "[Errno -9] Address family for hostname not supported",
+        "[Errno 8] nodename nor servname provided, or not known",
+        "[Errno 11001] getaddrinfo failed",
+        "an address of the other family: ::1 needs an AF_INET6 socket, 127.0.0.1 an AF_INET "
+        "one",
         "09-out-in-the-world",
     ),
 )
+
+#: getaddrinfo's error numbers that mean "wrong address family" (not every system has both).
+_FAMILY_GAI_ERRORS = {
+    getattr(socket, name) for name in ("EAI_ADDRFAMILY", "EAI_FAMILY") if hasattr(socket, name)
+}
 
 
 def _errno_values(names: Tuple[str, ...]) -> set:
@@ -254,7 +272,9 @@ def entry_for(exc: BaseException) -> Optional[GlossaryEntry]:
     if not isinstance(exc, OSError) or getattr(exc, "filename", None) is not None:
         return None
     by_key = {entry.key: entry for entry in GLOSSARY}
-    if isinstance(exc, socket.gaierror):
+    if isinstance(exc, socket.gaierror):  # by its number: "no such name" is not the only one
+        if exc.errno in _FAMILY_GAI_ERRORS:
+            return by_key["address-family"]
         return by_key["unknown-name"]
     if isinstance(exc, TimeoutError) and exc.errno is None:
         return by_key["timeout"]

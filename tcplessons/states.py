@@ -15,8 +15,9 @@ Readings are the system's own names, with one rule that makes them the same on e
 system: a connection the system no longer lists reads ``CLOSED`` (TCP's name for "no
 connection").  A socket this program has already closed can be found only where the
 system lists every program's connections (Linux and Windows; macOS only for an
-administrator); elsewhere it reads ``UNKNOWN``.  Lesson 09 keeps its sockets open
-while it reads them, so its readings are the same everywhere.
+administrator); elsewhere it reads ``UNKNOWN`` (and :func:`wait_for_state` returns
+that at once instead of waiting for a reading that cannot come).  Lesson 09 reads every
+socket before it closes it, so its readings are the same everywhere.
 """
 
 from __future__ import annotations
@@ -115,8 +116,8 @@ def wait_for_state(sock: socket.socket, state: str, timeout: float = 5.0) -> str
     pause = 0.005
     while True:
         reading = tcp_state(sock)
-        if reading == state or time.monotonic() >= deadline:
-            return reading
+        if reading in (state, UNKNOWN) or time.monotonic() >= deadline:
+            return reading  # UNKNOWN: this system will not say, so waiting cannot help
         time.sleep(pause)  # polling with a deadline: the state changes in the kernel
         pause = min(pause * 2, 0.1)
 

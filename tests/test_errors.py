@@ -67,6 +67,7 @@ RAISE = {
     ),
     "unreachable": "os_error('ENETUNREACH')",
     "unknown-name": "socket.getaddrinfo('x', 80, flags=socket.AI_NUMERICHOST)",
+    "address-family": "socket.socket(socket.AF_INET).connect(('::1', 80))",
 }
 NOT_SOCKET = {
     "ZeroDivisionError": "1 / 0",
@@ -195,6 +196,9 @@ def test_entry_for_uses_errno_not_only_the_class():
     assert entry_for(OSError(errno.ETIMEDOUT, "x")).key == "os-timeout"
     assert entry_for(TimeoutError("timed out")).key == "timeout"
     assert entry_for(socket.gaierror(socket.EAI_NONAME, "x")).key == "unknown-name"
+    if hasattr(socket, "EAI_ADDRFAMILY"):
+        family_error = socket.gaierror(socket.EAI_ADDRFAMILY, "x")
+        assert entry_for(family_error).key == "address-family"
     assert entry_for(OSError(errno.ENOENT, "x")) is None
     assert entry_for(PermissionError(errno.EACCES, "x", "file.txt")) is None
 
@@ -211,6 +215,13 @@ def test_linux_text_of_an_unknown_name():
     with pytest.raises(socket.gaierror) as caught:
         socket.getaddrinfo("x", 80, flags=socket.AI_NUMERICHOST)
     assert ENTRIES["unknown-name"].linux == str(caught.value)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="checks the Linux texts")
+def test_linux_text_of_an_address_of_the_other_family():
+    with pytest.raises(socket.gaierror) as caught:
+        socket.socket(socket.AF_INET).connect(("::1", 80))
+    assert ENTRIES["address-family"].linux == str(caught.value)
 
 
 def test_every_entry_names_a_lesson_and_fits_on_one_line():

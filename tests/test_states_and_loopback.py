@@ -69,3 +69,34 @@ def test_silent_listener_never_answers(host):
         with pytest.raises(TimeoutError):
             socket.create_connection(silent.address[:2], timeout=0.3)
         assert time.monotonic() - started >= 0.3
+
+
+def test_wait_for_state_does_not_wait_for_a_reading_that_cannot_come(monkeypatch):
+    import tcplessons.states as states
+
+    readings = []
+
+    def unknown(sock):
+        readings.append(sock)
+        return states.UNKNOWN
+
+    monkeypatch.setattr(states, "tcp_state", unknown)
+    with socket.create_server(("127.0.0.1", 0)) as doorbell:
+        assert states.wait_for_state(doorbell, "CLOSED", timeout=30) == "UNKNOWN"
+    assert len(readings) == 1
+
+
+def test_where_a_full_queue_refuses_the_listener_says_so_without_probing(monkeypatch):
+    import tcplessons.loopback as loopback
+
+    monkeypatch.setattr(loopback.sys, "platform", "win32")
+    with silent_listener() as silent:
+        assert silent.silent is False
+        assert "refuses" in silent.why_not_silent
+
+
+def test_a_silent_listener_has_no_reason_to_give():
+    with silent_listener() as silent:
+        if not silent.silent:
+            pytest.skip("this system refuses calls to a full queue")
+        assert silent.why_not_silent == ""

@@ -1,6 +1,6 @@
 import socket
 
-EXPECT = "the socket returned is not connected to the first candidate that answers"
+EXPECT = "connect_first() did not try the first candidate first"
 
 
 def connect_first(candidates, timeout):
