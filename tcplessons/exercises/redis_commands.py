@@ -114,7 +114,10 @@ CASE_HINT = "compare args[0].upper() with the command names; keys stay case-sens
 def _hint_for(args: List[bytes], got: bytes, expected: bytes, hint: str) -> str:
     """The hint for what actually came back: the real mistake, not the check's topic."""
     if got.rstrip(b"\r\n") == expected.rstrip(b"\r\n"):
-        return "every RESP reply ends with '\\r\\n' (b'+OK\\r\\n', b':1\\r\\n', b'$5\\r\\nhello\\r\\n')"
+        return (
+            "every RESP reply ends with '\\r\\n' "
+            "(b'+OK\\r\\n', b':1\\r\\n', b'$5\\r\\nhello\\r\\n')"
+        )
     if expected == b"$-1\r\n" and got != expected and not got.startswith(b"-"):
         return NULL_HINT
     unknown = b"-ERR unknown command"
@@ -126,9 +129,8 @@ def _hint_for(args: List[bytes], got: bytes, expected: bytes, hint: str) -> str:
             "show the command name as the client sent it ('foo' stays 'foo'); only the "
             "lookup is case-insensitive"
         )
-    if (
-        expected == b"-ERR value is not an integer or out of range\r\n"
-        and got.startswith(b"-ERR increment")
+    if expected == b"-ERR value is not an integer or out of range\r\n" and got.startswith(
+        b"-ERR increment"
     ):
         return (
             "a stored value outside -9223372036854775808..9223372036854775807 is not a 64-bit "
@@ -149,9 +151,7 @@ def _expect_replies(fn: Any, steps: List[tuple], hint: str, store: dict = None) 
             got_text, expected_text = _difference(got, expected)
             raise CheckFailed(
                 f"handle_command(store, {_show_args(args)}) returned {show_bytes(got, 80)}",
-                sent=" then ".join(
-                    _show_args(a_, 24) for a_, _ in steps[: number + 1][-4:]
-                ),
+                sent=" then ".join(_show_args(a_, 24) for a_, _ in steps[: number + 1][-4:]),
                 got=got_text,
                 expected=expected_text,
                 hint=specific,
@@ -177,11 +177,7 @@ def _require_given_store(fn: Any) -> None:
         call_with_timeout(fn, store, [b"SET", b"given:new", b"v"], timeout=STUCK)
     except Exception:
         return  # each check reports crashes with the command that caused them
-    if (
-        got != b"$11\r\ngiven value\r\n"
-        and isinstance(got, bytes)
-        and got.startswith(b"$")
-    ):
+    if got != b"$11\r\ngiven value\r\n" and isinstance(got, bytes) and got.startswith(b"$"):
         problem = f"GET of a key that is in the store answered {show_bytes(got, 40)}"
     elif b"given:new" not in store and got == b"$11\r\ngiven value\r\n":
         problem = "SET left the store it was given unchanged"
@@ -197,9 +193,7 @@ def _require_given_store(fn: Any) -> None:
     )
 
 
-@handle_command.check(
-    "uses the store it is given: what is there, and what SET, DEL, INCR leave"
-)
+@handle_command.check("uses the store it is given: what is there, and what SET, DEL, INCR leave")
 def _(fn):
     store = {b"greeting": b"hello", b"visits": b"41", b"old": b"x"}
     _expect_replies(
@@ -358,9 +352,7 @@ def _(fn):
     )
 
 
-@handle_command.check(
-    "a wrong number of arguments gets Redis's error, never an exception"
-)
+@handle_command.check("a wrong number of arguments gets Redis's error, never an exception")
 def _(fn):
     cases = [
         ([b"GET"], "get"),
@@ -395,9 +387,7 @@ UNKNOWN_HINT = (
 )
 
 
-@handle_command.check(
-    "an unknown command gets Redis 7's error, its arguments quoted and cut"
-)
+@handle_command.check("an unknown command gets Redis 7's error, its arguments quoted and cut")
 def _(fn):
     cases = [
         [b"FOO"],

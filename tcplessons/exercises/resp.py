@@ -27,9 +27,7 @@ PATIENCE = 300.0
 
 def encode(*args: bytes) -> bytes:
     """A command as clients send it: an array of bulk strings."""
-    return b"*%d\r\n" % len(args) + b"".join(
-        b"$%d\r\n%b\r\n" % (len(a), a) for a in args
-    )
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
 
 
 # -- RespReader -------------------------------------------------------------------------------
@@ -65,9 +63,7 @@ COMMANDS = [
     [b"INCR", b"visits"],
     [b"DEL", b"greeting", b"empty"],
 ]
-STREAM = (
-    b"".join(encode(*c) for c in COMMANDS) + b"PING\r\nECHO  \t hi\n" + encode(b"PING")
-)
+STREAM = b"".join(encode(*c) for c in COMMANDS) + b"PING\r\nECHO  \t hi\n" + encode(b"PING")
 STREAM_COMMANDS = COMMANDS + [[b"PING"], [b"ECHO", b"hi"], [b"PING"]]
 
 
@@ -92,9 +88,7 @@ def _run_feeds(cls: Any, pieces: List[bytes], what: str) -> List[Any]:
         for piece in pieces:
             try:
                 results.append(reader.feed(piece))
-            except (
-                Exception
-            ) as exc:  # judged by the caller: a protocol error, or a crash
+            except Exception as exc:  # judged by the caller: a protocol error, or a crash
                 results.append(exc)
                 break
             with lock:
@@ -157,11 +151,7 @@ def _require_own_state(cls: Any) -> None:
         if klass is object:
             continue
         for name, value in vars(klass).items():
-            if (
-                isinstance(value, _MUTABLE)
-                and name not in own
-                and not name.startswith("__")
-            ):
+            if isinstance(value, _MUTABLE) and name not in own and not name.startswith("__"):
                 raise CheckFailed(
                     f"{cls.__name__}.{name} is a {type(value).__name__} kept in the class, "
                     "so every RespReader shares it",
@@ -193,9 +183,7 @@ def _require_own_state(cls: Any) -> None:
     except Exception:
         return
     try:
-        got = _plain(
-            call_with_timeout(two_readers, timeout=STUCK, call="two RespReaders")
-        )
+        got = _plain(call_with_timeout(two_readers, timeout=STUCK, call="two RespReaders"))
     except (ValueError, EOFError) as exc:
         got = f"{type(exc).__name__}: {exc}"
     except Exception:
@@ -203,8 +191,7 @@ def _require_own_state(cls: Any) -> None:
     if got != [[], [[b"ECHO", b"b"]], [[b"PING"]]]:
         raise CheckFailed(
             "two RespReaders mixed up their commands",
-            sent="first.feed(b'*1\\r\\n$4\\r\\nPI'); second.feed(ECHO b); "
-            "first.feed(b'NG\\r\\n')",
+            sent="first.feed(b'*1\\r\\n$4\\r\\nPI'); second.feed(ECHO b); first.feed(b'NG\\r\\n')",
             got=repr(got) if isinstance(got, list) else got,
             expected="[[], [[b'ECHO', b'b']], [[b'PING']]]",
             hint=SHARED_HINT,
@@ -219,10 +206,7 @@ def _shorten(text: str, limit: int = 120) -> str:
 def _plain(results: Any) -> Any:
     """``results`` with every argument as bytes, when it has the right shape at all."""
     try:
-        return [
-            [[bytes(arg) for arg in command] for command in result]
-            for result in results
-        ]
+        return [[[bytes(arg) for arg in command] for command in result] for result in results]
     except TypeError:
         return results
 
@@ -274,10 +258,7 @@ def _show_command(command: Any) -> str:
     """A command as a short, readable list: long arguments cut, never the short ones."""
     if not isinstance(command, list):
         return repr(command)
-    shown = [
-        show_bytes(arg, 40) if isinstance(arg, bytes) else repr(arg)
-        for arg in command[:6]
-    ]
+    shown = [show_bytes(arg, 40) if isinstance(arg, bytes) else repr(arg) for arg in command[:6]]
     more = f", … ({len(command)} arguments)" if len(command) > 6 else ""
     return "[" + ", ".join(shown) + more + "]"
 
@@ -338,9 +319,7 @@ def _expect_commands(
     except CheckFailed as failure:
         failure.sent = failure.sent or _show_feeds(pieces)
         if failure.hint == WELL_FORMED_HINT:
-            failure.hint = (
-                f"{_root_cause(cls) or hint} (only malformed input is a protocol error)"
-            )
+            failure.hint = f"{_root_cause(cls) or hint} (only malformed input is a protocol error)"
             failure.cause = failure.hint
         raise
     if got != expected:
@@ -356,10 +335,7 @@ def _expect_commands(
                 _show_command(expected[first]),
             )
         else:
-            what = (
-                f"fed {what}, got {_plural(len(got), 'command')}, "
-                f"expected {len(expected)}"
-            )
+            what = f"fed {what}, got {_plural(len(got), 'command')}, expected {len(expected)}"
             if first < len(expected):
                 got_text = "nothing more"
                 expected_text = f"command {first + 1}: {_show_command(expected[first])}"
@@ -426,13 +402,9 @@ def _(cls):
 
 @RespReader.check("keeps an unfinished command, whatever the place it is split at")
 def _(cls):
-    data = (
-        encode(b"SET", b"k", b"v\r\n1") + b"PING\r\n" + encode(b"ECHO", b"0123456789")
-    )
+    data = encode(b"SET", b"k", b"v\r\n1") + b"PING\r\n" + encode(b"ECHO", b"0123456789")
     expected = [[b"SET", b"k", b"v\r\n1"], [b"PING"], [b"ECHO", b"0123456789"]]
-    for cut in range(
-        1, len(data)
-    ):  # inside a length, between \r and \n, inside a payload...
+    for cut in range(1, len(data)):  # inside a length, between \r and \n, inside a payload...
         _expect_commands(
             cls,
             [data[:cut], data[cut:]],
@@ -442,9 +414,7 @@ def _(cls):
         )
 
 
-@RespReader.check(
-    "gives the same commands when the bytes arrive in pieces of 1, 5 and 4096"
-)
+@RespReader.check("gives the same commands when the bytes arrive in pieces of 1, 5 and 4096")
 def _(cls):
     many = STREAM * 40
     for size in (1, 5, 4096):
@@ -457,9 +427,7 @@ def _(cls):
         )
 
 
-@RespReader.check(
-    "takes a payload by its length: '\\r\\n' inside it, and bytes, not characters"
-)
+@RespReader.check("takes a payload by its length: '\\r\\n' inside it, and bytes, not characters")
 def _(cls):
     payload = "Grüße\r\n日本\r\n".encode()
     _expect_commands(
@@ -533,9 +501,7 @@ def _(cls):
     )
 
 
-def _expect_protocol_error(
-    cls: Any, data: bytes, what: str, hint: str = PROTOCOL_HINT
-) -> None:
+def _expect_protocol_error(cls: Any, data: bytes, what: str, hint: str = PROTOCOL_HINT) -> None:
     results = _run_feeds(cls, [data], what)
     last = results[-1] if results else None
     if isinstance(last, Exception) and not isinstance(last, (ValueError, EOFError)):
@@ -566,9 +532,7 @@ def _expect_protocol_error(
         )
 
 
-@RespReader.check(
-    "refuses lengths that are not plain decimal digits (int() takes some of them)"
-)
+@RespReader.check("refuses lengths that are not plain decimal digits (int() takes some of them)")
 def _(cls):
     hint = (
         "Redis reads a length as plain decimal digits: an optional '-', then 0 or a number "
@@ -616,9 +580,7 @@ def _(cls):
             "before waiting for (and buffering) the payload"
         ),
     )
-    results = _run_feeds(
-        cls, [b"*1\r\n$536870912\r\n", b"abc"], "a header announcing 512 MiB"
-    )
+    results = _run_feeds(cls, [b"*1\r\n$536870912\r\n", b"abc"], "a header announcing 512 MiB")
     if any(isinstance(r, BaseException) for r in results):
         raise CheckFailed(
             "a bulk of exactly 512 MiB was refused",
@@ -638,7 +600,8 @@ def _expect_bounded(cls: Any, start: bytes, fill: bytes, what: str, hint: str) -
             f"fed {what}: 1 MiB with no newline was buffered without complaint"
             if not isinstance(last, BaseException)
             else f"fed {what}: raised {last!r}",
-            sent=f"{start!r} then 1 MiB of {fill!r} in feeds of 4096 bytes, no '\\n'",
+            sent=(f"{start!r} then " if start else "")
+            + f"1 MiB of {fill!r} in feeds of 4096 bytes, no '\\n'",
             expected="ValueError('Protocol error: ...') once more than 64 KiB wait for their "
             "line's end, as Redis does",
             hint=hint,
@@ -653,9 +616,7 @@ def _expect_bounded(cls: Any, start: bytes, fill: bytes, what: str, hint: str) -
         )
 
 
-@RespReader.check(
-    "refuses a line over 64 KiB (inline, or a * or $ header) before buffering more"
-)
+@RespReader.check("refuses a line over 64 KiB (inline, or a * or $ header) before buffering more")
 def _(cls):
     _expect_bounded(
         cls,
@@ -671,9 +632,7 @@ def _(cls):
         "wait for the header's '\\r\\n'"
     )
     _expect_bounded(cls, b"*", b"1", "'*' then digits without end", hint=header_hint)
-    _expect_bounded(
-        cls, b"*1\r\n$", b"1", "'*1', '$' then digits without end", hint=header_hint
-    )
+    _expect_bounded(cls, b"*1\r\n$", b"1", "'*1', '$' then digits without end", hint=header_hint)
     line = b"ECHO " + b"x" * 60_000 + b"\r\n"
     _expect_commands(
         cls,
@@ -684,9 +643,7 @@ def _(cls):
     )
 
 
-@RespReader.check(
-    "feed(b'') at hang-up: [] between commands, EOFError in the middle of one"
-)
+@RespReader.check("feed(b'') at hang-up: [] between commands, EOFError in the middle of one")
 def _(cls):
     results = _run_feeds(cls, [encode(b"PING"), b""], "a command, then b''")
     if results != [[[b"PING"]], []]:
@@ -713,9 +670,7 @@ def _(cls):
 
 @RespReader.check("copes with 20 000 pipelined commands and a 1 MB value")
 def _(cls):
-    many = b"".join(
-        encode(b"SET", b"key:%d" % i, b"x" * (i % 50)) for i in range(20_000)
-    )
+    many = b"".join(encode(b"SET", b"key:%d" % i, b"x" * (i % 50)) for i in range(20_000))
     expected = [[b"SET", b"key:%d" % i, b"x" * (i % 50)] for i in range(20_000)]
     _expect_commands(
         cls,
