@@ -374,7 +374,8 @@ def _(fn):
     _expect_replies(
         fn,
         [([b"SET", b"k", b"v", b"extra"], b"-ERR syntax error\r\n")],
-        hint="SET with arguments after the value answers -ERR syntax error",
+        hint="in this exercise SET takes exactly a key and a value: any argument after the value "
+        "answers -ERR syntax error (real Redis would also accept options such as NX or EX)",
     )
 
 
