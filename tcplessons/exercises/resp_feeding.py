@@ -65,6 +65,8 @@ def _run_feeds(cls: Any, pieces: List[bytes], what: str) -> List[Any]:
         for piece in pieces:
             try:
                 results.append(reader.feed(piece))
+            except NotImplementedError:
+                raise  # the stub: the report says "not written yet"
             except Exception as exc:  # judged by the caller: a protocol error, or a crash
                 results.append(exc)
                 break
