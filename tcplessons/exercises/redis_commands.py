@@ -13,7 +13,9 @@ from .tools import call_with_timeout, show_bytes
 __all__ = ["handle_command"]
 
 LESSON = "08-mini-redis"
-STUCK = 3.0
+#: A call that has not returned after this long is stuck (a bound for a hang: a correct
+#: handle_command returns in microseconds, even on a loaded machine).
+STUCK = 20.0
 
 # -- handle_command --------------------------------------------------------------------------
 
@@ -29,8 +31,28 @@ handle_command = Exercise(
 WRONG_ARITY = "-ERR wrong number of arguments for '{}' command\r\n"
 
 
-def _call(fn: Any, store: dict, args: List[bytes]) -> Any:
-    shown = "[" + ", ".join(show_bytes(a, 24) for a in args) + "]"
+def _show_args(args: List[bytes], limit: int = 48) -> str:
+    """The arguments, short ones whole; after five of them only how many there are."""
+    shown = [show_bytes(a, limit) for a in args[:5]]
+    if len(args) > 5:
+        shown.append(f"… ({len(args)} arguments)")
+    return "[" + ", ".join(shown) + "]"
+
+
+def _crash_hint(exc: Exception, expected: bytes) -> str:
+    """Name the real mistake behind an exception on a given command."""
+    if expected.startswith(b"-"):
+        return "a server must not crash on a client's mistake: answer it with an error reply"
+    if isinstance(exc, UnicodeError):
+        return "keys and values are any bytes, not UTF-8 text: keep them as bytes, never decode"
+    return (
+        "this is a well-formed command: the line shown raised; keep keys and values as bytes "
+        "in the store (INCR stores b'2', not 2)"
+    )
+
+
+def _call(fn: Any, store: dict, args: List[bytes], expected: bytes = b"") -> Any:
+    shown = _show_args(args)
     try:
         reply = call_with_timeout(
             fn, store, args, timeout=STUCK, call=f"handle_command(store, {shown})"
@@ -38,11 +60,14 @@ def _call(fn: Any, store: dict, args: List[bytes]) -> Any:
     except (CheckFailed, NotImplementedError):
         raise  # the report shows an unwritten exercise as "not written yet"
     except Exception as exc:
+        hint = _crash_hint(exc, expected)
         raise CheckFailed(
             f"handle_command(store, {shown}) raised {type(exc).__name__}: {exc}",
-            expected="a reply: an error reply (-ERR ...) for a bad command, never an exception",
-            hint="a server must not crash on a client's mistake: answer it with an error reply",
-            cause=f"raises {type(exc).__name__}",
+            expected=f"the reply {show_bytes(expected, 80)}, never an exception"
+            if expected
+            else "a reply, never an exception",
+            hint=hint,
+            cause=f"raises {type(exc).__name__}: {hint}",
         ) from None
     if isinstance(reply, str):
         raise CheckFailed(
@@ -60,29 +85,138 @@ def _call(fn: Any, store: dict, args: List[bytes]) -> Any:
     return reply
 
 
+def _difference(got: bytes, expected: bytes) -> tuple:
+    """``got`` and ``expected`` shown whole when short, else around their first difference."""
+    if len(got) <= 160 and len(expected) <= 160:
+        return repr(got), repr(expected)
+    first = next(
+        (i for i, (g, e) in enumerate(zip(got, expected, strict=False)) if g != e),
+        min(len(got), len(expected)),
+    )
+    start = max(0, first - 40)
+
+    def around(data: bytes) -> str:
+        part = repr(data[start : first + 60])
+        before = f"… {start} bytes, then " if start else ""
+        after = f" … ({len(data)} bytes in all)" if first + 60 < len(data) else ""
+        return before + part + after
+
+    return around(got) + f" [first difference at byte {first}]", around(expected)
+
+
+NULL_HINT = (
+    "a missing key is the null bulk string b'$-1\\r\\n' (not +nil, not $0, which is an "
+    "empty string)"
+)
+CASE_HINT = "compare args[0].upper() with the command names; keys stay case-sensitive"
+
+
+def _hint_for(args: List[bytes], got: bytes, expected: bytes, hint: str) -> str:
+    """The hint for what actually came back: the real mistake, not the check's topic."""
+    if got.rstrip(b"\r\n") == expected.rstrip(b"\r\n"):
+        return (
+            "every RESP reply ends with '\\r\\n' "
+            "(b'+OK\\r\\n', b':1\\r\\n', b'$5\\r\\nhello\\r\\n')"
+        )
+    if expected == b"$-1\r\n" and got != expected and not got.startswith(b"-"):
+        return NULL_HINT
+    unknown = b"-ERR unknown command"
+    if got.startswith(unknown) and not expected.startswith(unknown):
+        if args[0] != args[0].upper():
+            return CASE_HINT
+    if expected.startswith(unknown) and got.lower() == expected.lower():
+        return (
+            "show the command name as the client sent it ('foo' stays 'foo'); only the "
+            "lookup is case-insensitive"
+        )
+    if expected == b"-ERR value is not an integer or out of range\r\n" and got.startswith(
+        b"-ERR increment"
+    ):
+        return (
+            "a stored value outside -9223372036854775808..9223372036854775807 is not a 64-bit "
+            "integer: 'value is not an integer or out of range'; only INCR of "
+            "9223372036854775807 itself overflows"
+        )
+    return hint
+
+
 def _expect_replies(fn: Any, steps: List[tuple], hint: str, store: dict = None) -> None:
-    """Run each (args, expected reply) on one store."""
+    """Run each (args, expected reply) on one store (a fresh one unless given)."""
+    _require_given_store(fn)
     store = {} if store is None else store
-    for args, expected in steps:
-        got = _call(fn, store, args)
+    for number, (args, expected) in enumerate(steps):
+        got = _call(fn, store, args, expected)
         if got != expected:
-            shown = "[" + ", ".join(show_bytes(a, 24) for a in args) + "]"
-            specific = hint
-            if got.rstrip(b"\r\n") == expected.rstrip(b"\r\n"):
-                specific = (
-                    "every RESP reply ends with '\\r\\n' (b'+OK\\r\\n', b':1\\r\\n', "
-                    "b'$5\\r\\nhello\\r\\n')"
-                )
+            specific = _hint_for(args, got, expected, hint)
+            got_text, expected_text = _difference(got, expected)
             raise CheckFailed(
-                f"handle_command(store, {shown}) returned {show_bytes(got, 80)}",
-                sent=" then ".join(
-                    "[" + ", ".join(show_bytes(a, 16) for a in a_) + "]"
-                    for a_, _ in steps[: steps.index((args, expected)) + 1][-4:]
-                ),
-                got=show_bytes(got, 120),
-                expected=show_bytes(expected, 120),
+                f"handle_command(store, {_show_args(args)}) returned {show_bytes(got, 80)}",
+                sent=" then ".join(_show_args(a_, 24) for a_, _ in steps[: number + 1][-4:]),
+                got=got_text,
+                expected=expected_text,
                 hint=specific,
+                cause=specific,
             )
+
+
+STORE_HINT = (
+    "use the store you are given: handle_command(store, args) reads and changes that dict "
+    "(store[key] = value), never a dict of its own"
+)
+
+
+def _require_given_store(fn: Any) -> None:
+    """Fail the same way in every check when handle_command ignores its ``store``.
+
+    A handler with a dict of its own answers from what earlier checks left there, so its
+    other verdicts would change from run to run; the report names only this cause.
+    """
+    store = {b"given:key": b"given value"}
+    try:
+        got = call_with_timeout(fn, store, [b"GET", b"given:key"], timeout=STUCK)
+        call_with_timeout(fn, store, [b"SET", b"given:new", b"v"], timeout=STUCK)
+    except Exception:
+        return  # each check reports crashes with the command that caused them
+    if got != b"$11\r\ngiven value\r\n" and isinstance(got, bytes) and got.startswith(b"$"):
+        problem = f"GET of a key that is in the store answered {show_bytes(got, 40)}"
+    elif b"given:new" not in store and got == b"$11\r\ngiven value\r\n":
+        problem = "SET left the store it was given unchanged"
+    else:
+        return
+    raise CheckFailed(
+        problem,
+        sent="handle_command({b'given:key': b'given value'}, [b'GET', b'given:key']), then "
+        "[b'SET', b'given:new', b'v'] on the same store",
+        expected="b'$11\\r\\ngiven value\\r\\n', and the store then holding b'given:new'",
+        hint=STORE_HINT,
+        cause="ignores store",
+    )
+
+
+@handle_command.check("uses the store it is given: what is there, and what SET, DEL, INCR leave")
+def _(fn):
+    store = {b"greeting": b"hello", b"visits": b"41", b"old": b"x"}
+    _expect_replies(
+        fn,
+        [
+            ([b"GET", b"greeting"], b"$5\r\nhello\r\n"),
+            ([b"INCR", b"visits"], b":42\r\n"),
+            ([b"SET", b"color", b"blue"], b"+OK\r\n"),
+            ([b"DEL", b"old"], b":1\r\n"),
+        ],
+        hint=STORE_HINT,
+        store=store,
+    )
+    wanted = {b"greeting": b"hello", b"visits": b"42", b"color": b"blue"}
+    if store != wanted:
+        raise CheckFailed(
+            "after GET greeting, INCR visits, SET color blue, DEL old the store is wrong",
+            got=repr(store),
+            expected=repr(wanted),
+            hint="keep keys and values in the store as bytes: SET stores the value as it "
+            "came, INCR stores the new number as bytes (b'42'), DEL removes the key",
+            cause="store contents",
+        )
 
 
 @handle_command.check("PING and ECHO")
@@ -112,10 +246,7 @@ def _(fn):
             ([b"SET", b"k", b""], b"+OK\r\n"),
             ([b"GET", b"k"], b"$0\r\n\r\n"),
         ],
-        hint=(
-            "a missing key is the null bulk string b'$-1\\r\\n' (not +nil, not $0, which is an "
-            "empty string)"
-        ),
+        hint=NULL_HINT,
     )
 
 
@@ -146,7 +277,7 @@ def _(fn):
             ([b"get", b"key"], b"$-1\r\n"),
             ([b"ping"], b"+PONG\r\n"),
         ],
-        hint="compare args[0].upper() with the command names; keys stay case-sensitive",
+        hint=CASE_HINT,
     )
 
 
@@ -243,8 +374,18 @@ def _(fn):
     _expect_replies(
         fn,
         [([b"SET", b"k", b"v", b"extra"], b"-ERR syntax error\r\n")],
-        hint="SET with arguments after the value answers -ERR syntax error",
+        hint="in this exercise SET takes exactly a key and a value: any argument after the value "
+        "answers -ERR syntax error (real Redis would also accept options such as NX or EX)",
     )
+
+
+UNKNOWN_HINT = (
+    "-ERR unknown command 'NAME', with args beginning with: , where NAME is the name as the "
+    "client sent it, cut to 128 bytes; then, while the list built so far is shorter than 128 "
+    "bytes, add the next argument cut to (128 - length of the list so far) bytes, in quotes "
+    "and followed by a space (so the list may end up a little over 128 bytes); finally '\\r' "
+    "and '\\n' become spaces"
+)
 
 
 @handle_command.check("an unknown command gets Redis 7's error, its arguments quoted and cut")
@@ -263,9 +404,7 @@ def _(fn):
         _expect_replies(
             fn,
             [(args, unknown_command_error(args))],
-            hint="-ERR unknown command 'NAME', with args beginning with: then 'arg' and a space "
-            "for each argument while the list is under 128 bytes, the last one cut so the list "
-            "reaches 128; '\\r' and '\\n' become spaces",
+            hint=UNKNOWN_HINT,
         )
 
 

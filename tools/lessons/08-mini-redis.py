@@ -80,10 +80,14 @@ show_wire(server.captured())
 # **length**, like lesson 04's length prefix, so a value may hold any bytes — even
 # `\r\n` — without confusing anybody.
 #
-# Before its first command, redis-py also introduced itself (`CLIENT SETINFO ...`). The
-# course's server, like Redis 7.0, does not know that subcommand and says so with an
-# error; redis-py expects that from older servers and carries on. A server must answer
-# such things, never hang up on them.
+# Before its first command, redis-py also introduced itself: `CLIENT SETINFO LIB-NAME`
+# and `LIB-VER` tell the server the client library's name and version (Redis 7.2 shows
+# them in `CLIENT LIST`). The course's server, like Redis 7.0, does not know that
+# subcommand and says so with an error; redis-py expects that from older servers and
+# carries on. A server must answer such things, never hang up on them.
+#
+# `server.captured()` returns what crossed the wire since the last call and then forgets
+# it, so each call shows only the new conversation.
 
 # %% [markdown]
 # ## RESP2's five replies
@@ -121,18 +125,35 @@ print(server.nc_command())
 print(server.redis_cli_command())
 
 # %% [markdown]
-# `nc` sends exactly what you type. `redis-cli` (from the `redis-tools` package) is
-# Redis's own terminal client: it sends arrays like redis-py and prints replies nicely.
+# The port is the one this server got from the operating system: yours will differ from
+# run to run, so copy the command the cell prints. `nc` sends exactly what you type.
+# `redis-cli` is Redis's own terminal client: it sends arrays like redis-py and prints
+# replies nicely. Where to get them:
+#
+# - **Linux**: `nc` is usually there (Debian/Ubuntu: `sudo apt install netcat-openbsd`);
+#   `redis-cli` and `redis-benchmark` come with `sudo apt install redis-tools`, the real
+#   server with `redis-server` (other distributions: the `redis` or `valkey` package).
+# - **macOS**: `nc` comes with the system; `brew install redis` installs `redis-cli`,
+#   `redis-benchmark` and `redis-server`.
+# - **Windows**: there is no native `redis-cli` or `nc`. Use the course's own
+#   `python -m tcplessons nc 127.0.0.1 PORT` in place of `nc`, redis-py from Python (as
+#   this notebook does), or install the Linux tools inside WSL.
+#
 # The same conversation through a plain socket, here in the notebook:
 
 # %%
 with socket.create_connection(server.address, timeout=5) as sock:
-    sock.sendall(b"PING\r\nSET  color  blue\nGET color\r\nECHO 'two words'\r\n")
+    sock.sendall(b"PING\r\nSET  color  blue\nGET color\r\nECHO hello\r\n")
     sock.shutdown(socket.SHUT_WR)  # we are done sending: the server answers, then hangs up
     replies = b""
     while chunk := sock.recv(4096):
         replies += chunk
 print(replies)
+
+# %% [markdown]
+# Real Redis also understands quotes in an inline command (`ECHO "two words"` is one
+# argument); the course's server does too. Your reader in Exercise 1 need not: there,
+# words are simply separated by spaces or tabs.
 
 # %% [markdown]
 # ## What real clients send before you expect it
@@ -155,11 +176,19 @@ server.captured()  # forget the conversation above
 default_client = redis.Redis(*server.address)  # RESP3, as redis-py 8 prefers
 print(default_client.get("greeting"))
 for number, who, data in server.captured():
+    if b"CLIENT" in data or b"unknown subcommand" in data:
+        continue  # redis-py's introductions, explained below
     print(f"{who:>6}: {data[:70]!r}{'…' if len(data) > 70 else ''}")
 
 # %% [markdown]
 # The reply to `HELLO 3` starts with `%7`: a RESP3 **map** of 7 pairs. Everything else
 # in this lesson is RESP2, which every client still speaks.
+#
+# The cell left out redis-py's `CLIENT ...` lines and their error replies: besides the
+# `CLIENT SETINFO` introductions seen above, redis-py 8 sends `CLIENT
+# MAINT_NOTIFICATIONS ON ...`, asking a managed Redis service to announce maintenance
+# (a server moving elsewhere) ahead of time. The course's server, like Redis 7, does not
+# know it and answers with an error, which redis-py accepts.
 
 # %% [markdown]
 # ## Exercise 1: `RespReader`
@@ -173,24 +202,35 @@ for number, who, data in server.captured():
 #   separated by runs of spaces or tabs; the line ends in `\r\n` or `\n`; an empty line
 #   is no command).
 # - Data may be split anywhere — inside a length, between `\r` and `\n`, inside a
-#   payload — and one feed may hold many commands. Keep what is unfinished for the
-#   next feed.
+#   payload — and one feed may hold many commands: clients **pipeline**, sending several
+#   commands before they read any reply (more on that below). Keep what is unfinished
+#   for the next feed.
 # - A payload is exactly as many **bytes** as its length says, whatever they are.
 # - An array count of zero or less (`*0`, `*-1`) is no command.
 # - `feed(b"")` means the client hung up: return `[]`, or raise `EOFError` if part of a
 #   command was left unfinished.
-# - Malformed input raises `ValueError` whose message starts with `Protocol error:`,
-#   as Redis's does: a length that is not plain decimal digits (`+5`, ` 5`, `1_0` and
-#   `abc` are all malformed — careful, Python's `int()` accepts some of them), a bulk
-#   length below zero in a request, an array element that is not a bulk string.
-# - Bound memory: a bulk longer than 512 MiB, or an inline line longer than 64 KiB, is
-#   a protocol error, raised as soon as it is known — not after buffering it.
+# - Malformed input raises `ValueError` (or a subclass of it) whose message starts with
+#   `Protocol error:`, as Redis's does; the server then answers
+#   `-ERR Protocol error: ...` and hangs up, because after bytes it cannot read it no
+#   longer knows where the next command starts. Malformed is: a length that is not
+#   plain decimal digits as Redis reads them — an optional `-`, then `0` or digits
+#   without a leading zero (`+5`, ` 5`, `1_0`, `05`, `-0` and `abc` are all malformed;
+#   careful, Python's `int()` accepts several of them) —, a bulk length below zero in a
+#   request, an array element that is not a bulk string.
+# - Bound memory: a bulk longer than 512 MiB is a protocol error as soon as its length
+#   is read, and so is any line — an inline command, or a `*` or `$` header — that has
+#   grown past 64 KiB without its end (Redis says `too big inline request`, `too big
+#   mbulk count string`, `too big bulk count string`): raise it then, not after
+#   buffering more.
+# - Each `RespReader` keeps its own buffer (in `self`, set up in `__init__`): every
+#   client of a server gets its own reader.
 #
 # For example `r = RespReader()`, then `r.feed(b"*1\r\n$4\r\nPI")` returns `[]` and
 # `r.feed(b"NG\r\nECHO hi\r\n")` returns `[[b"PING"], [b"ECHO", b"hi"]]`.
 #
 # A `bytearray` buffer and its `find()` method, with an index that walks through it,
-# make a good start; lesson 04's readers are the model.
+# make a good start; lesson 04's readers are the model. Careful: a slice of a
+# `bytearray` is a `bytearray`; give each argument back as `bytes(...)`.
 
 # %% tags=["exercise"]
 class RespReader:
@@ -229,13 +269,16 @@ for bad in (b"*1\r\n$+4\r\nPING\r\n", b"*1\r\n$1073741824\r\n", b"*1\r\n:4\r\n")
 # ## Exercise 2: `handle_command(store, args)`
 #
 # Now answer a command. `store` is a `dict` (the database: keys and values are
-# `bytes`), `args` a command from your reader. Return the exact RESP reply, as `bytes`:
+# `bytes`), `args` a command from your reader. Use the `store` you are given — the
+# server hands every command of every client the same one; the checks give you stores
+# that already hold keys, and look inside them afterwards. Return the exact RESP reply,
+# as `bytes`:
 #
 # | command | reply |
 # |---|---|
 # | `PING` / `PING msg` | `+PONG\r\n` / `msg` as a bulk string |
 # | `ECHO msg` | `msg` as a bulk string |
-# | `SET key value` | `+OK\r\n` (more arguments: `-ERR syntax error\r\n`) |
+# | `SET key value` | `+OK\r\n` (more arguments: `-ERR syntax error\r\n`, see below) |
 # | `GET key` | the value as a bulk string; `$-1\r\n` when there is no such key |
 # | `DEL key...` | `:n\r\n`, the number of keys removed |
 # | `EXISTS key...` | `:n\r\n`, how many arguments exist (`EXISTS k k` counts `k` twice) |
@@ -244,16 +287,27 @@ for bad in (b"*1\r\n$+4\r\nPING\r\n", b"*1\r\n$1073741824\r\n", b"*1\r\n:4\r\n")
 # - Command names are case-insensitive (`get`, `GeT`); keys and values are bytes, kept
 #   exactly as they came.
 # - `INCR` accepts only numbers written the way Redis writes them: an optional `-`,
-#   digits, no `+`, no leading zeros, no spaces, no `_`, not `-0`; anything else gets
-#   `-ERR value is not an integer or out of range\r\n`. Numbers are 64-bit: past
-#   `9223372036854775807` the answer is `-ERR increment or decrement would overflow\r\n`.
+#   digits, no `+`, no leading zeros, no spaces, no `_`, not `-0`, and within 64 bits
+#   (`-9223372036854775808` to `9223372036854775807`); anything else — a stored
+#   `9223372036854775808` too — gets
+#   `-ERR value is not an integer or out of range\r\n`. Only `INCR` of a stored
+#   `9223372036854775807`, whose result would not fit, gets
+#   `-ERR increment or decrement would overflow\r\n`.
 # - A wrong number of arguments gets
 #   `-ERR wrong number of arguments for 'get' command\r\n` (the name in lower case).
 # - An unknown command gets Redis 7's
-#   `-ERR unknown command 'FOO', with args beginning with: 'bar' 'baz' \r\n`: each
-#   argument quoted and followed by a space, while the list is shorter than 128 bytes
-#   (the last one cut so the list reaches 128); `\r` and `\n` in them become spaces, so
-#   the error never breaks the protocol.
+#   `-ERR unknown command 'foo', with args beginning with: 'bar' 'baz' \r\n` for
+#   `[b"foo", b"bar", b"baz"]`. The name appears as the client sent it (`foo` stays
+#   `foo`), cut to its first 128 bytes. Then the list, built as Redis builds it: while
+#   the list so far is shorter than 128 bytes, add the next argument cut to
+#   (128 − length of the list so far) bytes, in quotes, followed by a space. So the list
+#   stops at the first argument that takes it to 128 bytes or more, and may end a few
+#   bytes past 128 (its closing quote and space). Finally `\r` and `\n` anywhere in the
+#   message become spaces, so the error never breaks the protocol.
+# - `SET` here takes exactly a key and a value. Real Redis also accepts options after
+#   them (`NX`, `XX`, `EX seconds`, `GET`, ...) and answers `-ERR syntax error` only for
+#   arguments it does not understand; this exercise leaves the options out, so any
+#   argument after the value gets `-ERR syntax error\r\n`.
 # - Never raise: a client's mistake gets an error reply.
 
 # %% tags=["exercise"]
@@ -355,14 +409,19 @@ print("a write per reply is at least 5 times slower:", fast > 5 * slow)
 print("TCP_NODELAY removes the stall:", rates["serve_one_write_per_reply_nodelay"] > 3 * slow)
 
 # %% [markdown]
-# A write per reply collapses to a few hundred requests a second: on Linux each pipeline
-# takes about 40 ms, however fast the machine. Two polite rules of TCP meet:
+# A write per reply collapses to a few hundred requests a second. The figures above were
+# measured when this notebook was built, on Linux, where each such pipeline takes about
+# 40 ms however fast the machine; yours will differ. Other systems delay
+# acknowledgements for other times: Windows waits up to 200 ms by default (its
+# `TcpDelAckTicks` setting), so the stall there is longer still. Two polite rules of TCP
+# meet:
 #
 # - **Nagle's algorithm** (the sender): while a small segment is unacknowledged, hold
 #   further small writes back and send them together once the acknowledgement comes.
 #   It saves the network from floods of tiny packets.
-# - **Delayed acknowledgement** (the receiver): do not acknowledge at once; wait up to
-#   about 40 ms in case there is data to send back, and carry the acknowledgement on it.
+# - **Delayed acknowledgement** (the receiver): do not acknowledge at once; wait a while
+#   (about 40 ms on Linux) in case there is data to send back, and carry the
+#   acknowledgement on it.
 #
 # The server sends the first reply; the second waits for its acknowledgement (Nagle).
 # The client, waiting for all ten replies before sending anything, has nothing to carry
@@ -398,13 +457,19 @@ else:
 # ## Measured against the real Redis
 #
 # Real Redis is written in C; the course's server is Python. How far apart are they?
-# With `redis-server` and `redis-tools` installed, the course measures both side by
-# side with `redis-benchmark` (50 clients, `-P 1` one request in flight per client,
-# `-P 16` sixteen pipelined):
+# The course measures both side by side with `redis-benchmark` (50 clients, `-P 1` one
+# request in flight per client, `-P 16` sixteen pipelined). It needs the real
+# `redis-server` and `redis-benchmark` installed (see the install notes above; they do
+# not come with the course's Python packages), and runs from a terminal in the
+# course's repository root — the folder that holds `notebooks/` and `tests/` — not from
+# this notebook:
 #
 # ```
 # python tests/benchmarks/bench_redis.py
 # ```
+#
+# It prints requests per second for each server and their ratio; the figures depend on
+# your machine, so none are printed here.
 #
 # Without pipelining, both spend most of their time in the kernel's TCP code and in
 # waiting, and the Python server gets within reach of Redis. With pipelining the

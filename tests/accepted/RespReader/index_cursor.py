@@ -39,6 +39,8 @@ class RespReader:
             return data[i:end].rstrip(b"\r").split(), end + 1
         end = data.find(b"\r\n", i)
         if end < 0:
+            if len(data) - i > 64 * 1024:  # a header line is bounded too
+                raise ValueError("Protocol error: too big mbulk count string")
             return None, None
         count = self.number(data[i + 1 : end], "invalid multibulk length")
         i, args = end + 2, []
@@ -49,6 +51,8 @@ class RespReader:
                 raise ValueError("Protocol error: expected '$'")
             end = data.find(b"\r\n", i)
             if end < 0:
+                if len(data) - i > 64 * 1024:
+                    raise ValueError("Protocol error: too big bulk count string")
                 return None, None
             size = self.number(data[i + 1 : end], "invalid bulk length")
             if size < 0 or size > 512 * 1024 * 1024:
