@@ -64,7 +64,8 @@ TOGETHER_HINT = (
 SLOT_HINT = (
     "catch the error inside the coroutine that talks to one server and return the exception "
     "object as that server's reply (or use asyncio.gather(..., return_exceptions=True)); "
-    "one server's failure must not cancel or hide the others"
+    "one server's failure must not cancel or hide the others (in an asyncio.TaskGroup, one "
+    "task's exception cancels all the others: catch it inside each task)"
 )
 TIMEOUT_HINT = (
     "wrap each server's whole exchange in asyncio.wait_for(..., timeout) or "
@@ -275,6 +276,8 @@ def _describe(slot) -> str:
         return f"{type(slot).__name__} instance"
     if isinstance(slot, (bytes, bytearray)):
         return show_bytes(bytes(slot))
+    if isinstance(slot, (tuple, list, set, dict)):  # its items may show ports: not shown
+        return f"a {type(slot).__name__} of {len(slot)} items"
     return repr(slot)[:60]
 
 
