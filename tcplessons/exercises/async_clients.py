@@ -13,8 +13,17 @@ once it has the whole message (the client half-closed); to tell "at once" from "
 another" without judging speed, the servers of the "at once" check wait for each other:
 none replies before all of them have the message, so a ``call_all`` that waits for one
 reply before talking to the next server keeps the first one waiting (for a bounded time).
-The learner's coroutine runs with ``asyncio.run`` in a thread of its own (the notebook's
-own loop is busy running the notebook).
+The order check lets the servers reply last-first only once all three have the message,
+so a one-at-a-time caller (reported by the "at once" check) gets its replies in its own
+order whatever its speed; the first check's servers reply in the order of addresses.
+
+The learner's coroutine runs on a loop of the check's own, in a thread of its own (the
+notebook's own loop is busy running the notebook).  When it returns, that loop keeps
+running for a moment: tasks left running are counted, and the silent server pokes its
+connection to see whether it was closed, while every StreamWriter the learner opened is
+still referenced (so garbage collection cannot close it for them).  Leftover tasks are
+then cancelled and gathered, and what asyncio would print goes to the loop's exception
+handler instead of the notebook.
 """
 
 from __future__ import annotations
