@@ -77,8 +77,9 @@ NONBLOCKING_HINT = (
     "on a socket the selector reported readable; one blocking call stalls every caller"
 )
 OUTBOX_HINT = (
-    "send() returns how many bytes the kernel took, and may take only part: keep the rest "
-    "in that caller's outbox (outbox = outbox[sent:]) and send it when the socket is writable"
+    "send() returns how many bytes the operating system took, and may take only part: keep "
+    "the rest in that caller's outbox (outbox = outbox[sent:]) and send it when the socket is "
+    "writable"
 )
 FLUSH_HINT = (
     "when recv() returns b'' the caller only stopped sending: keep its connection until its "
@@ -485,7 +486,7 @@ def _(fn):
         run.expect_echo(
             sock,
             data,
-            "the kernel took at most 1000 bytes per send()",
+            "the operating system took at most 1000 bytes per send()",
             hint=OUTBOX_HINT,
             cause="partial send",
         )
@@ -649,7 +650,7 @@ def _(fn):
         raise CheckFailed(
             f"{len(alive)} of the loop threads these checks started are still running: "
             "echo_loop never returned, even after its callers and listener were closed. "
-            "They keep running in this notebook: restart the kernel to end them "
+            "They keep running in this notebook: restart the notebook's kernel to end them "
             "(Kernel > Restart) once you have fixed echo_loop",
             hint=WAKEUP_HINT,
         )
