@@ -13,8 +13,17 @@ once it has the whole message (the client half-closed); to tell "at once" from "
 another" without judging speed, the servers of the "at once" check wait for each other:
 none replies before all of them have the message, so a ``call_all`` that waits for one
 reply before talking to the next server keeps the first one waiting (for a bounded time).
-The learner's coroutine runs with ``asyncio.run`` in a thread of its own (the notebook's
-own loop is busy running the notebook).
+The order check lets the servers reply last-first only once all three have the message,
+so a one-at-a-time caller (reported by the "at once" check) gets its replies in its own
+order whatever its speed; the first check's servers reply in the order of addresses.
+
+The learner's coroutine runs on a loop of the check's own, in a thread of its own (the
+notebook's own loop is busy running the notebook).  When it returns, that loop keeps
+running for a moment: tasks left running are counted, and the silent server pokes its
+connection to see whether it was closed, while every StreamWriter the learner opened is
+still referenced (so garbage collection cannot close it for them).  Leftover tasks are
+then cancelled and gathered, and what asyncio would print goes to the loop's exception
+handler instead of the notebook.
 """
 
 from __future__ import annotations
@@ -33,11 +42,13 @@ from .tools import LearnerCall, show_bytes
 __all__ = ["call_all"]
 
 #: Seconds the check's servers wait for each other before giving up on "at once".
-TOGETHER = 2.0
+TOGETHER = 3.0
 #: Seconds a server waits for a connection or a message at most.
 SERVER_WAIT = 10.0
 #: Seconds beyond the learner's own timeout that call_all may take before it counts as stuck.
 GRACE = 4.0
+#: Seconds the silent server waits for a reset after poking a caller who should have closed.
+PROBE = 3.0
 
 call_all = Exercise(
     "call_all",
@@ -62,11 +73,27 @@ TOGETHER_HINT = (
 SLOT_HINT = (
     "catch the error inside the coroutine that talks to one server and return the exception "
     "object as that server's reply (or use asyncio.gather(..., return_exceptions=True)); "
-    "one server's failure must not cancel or hide the others"
+    "one server's failure must not cancel or hide the others (in an asyncio.TaskGroup, one "
+    "task's exception cancels all the others: catch it inside each task)"
 )
 TIMEOUT_HINT = (
     "wrap each server's whole exchange in asyncio.wait_for(..., timeout) or "
     "`async with asyncio.timeout(timeout):`, and close the writer when it times out"
+)
+BATCH_TIMEOUT_HINT = (
+    "give each server its own timeout (asyncio.wait_for or asyncio.timeout inside the coroutine "
+    "for one server), not one timeout around the whole gather: one slow server must not turn "
+    "the others' replies into TimeoutError"
+)
+PENDING_HINT = (
+    "when a server's time is up, cancel its task (asyncio.wait_for and asyncio.timeout do that "
+    "for you; after asyncio.wait(..., timeout=...) call task.cancel() on each pending one) "
+    "and close its writer in a finally: block; a task left running keeps its connection open"
+)
+BLOCKING_HINT = (
+    "a blocking call inside a coroutine (socket.recv, sendall, create_connection, time.sleep) "
+    "stops the whole event loop, so gather() cannot run the other calls meanwhile: use "
+    "asyncio.open_connection and await reader.read() / writer.drain()"
 )
 ASYNC_HINT = (
     "define it with `async def call_all(addresses, message, timeout):` and await the streams inside"
@@ -129,16 +156,20 @@ class _Server:
 
 
 def _closed_by_peer(conn: socket.socket) -> bool:
-    """Whether the other end has closed: a byte sent to a closed socket draws a reset."""
-    try:
-        conn.settimeout(2.0)
-        conn.sendall(b"?")
-        conn.recv(1)  # a reset arrives as ConnectionResetError; an open caller says nothing
-    except socket.timeout:
-        return False
-    except OSError:
-        return True
-    return True
+    """Whether the other end has closed its socket (not merely half-closed).
+
+    A byte sent to a closed socket draws a reset, and the next send() then fails; an open
+    caller (even one that half-closed) takes the bytes and says nothing.  recv() cannot
+    tell: after a half-close it gives b'' whether or not the caller has closed since.
+    """
+    deadline = threading.Event()
+    for _ in range(int((PROBE - 1.0) / 0.02)):
+        try:
+            conn.send(b"?")
+        except OSError:
+            return True
+        deadline.wait(0.02)
+    return False
 
 
 def _refusing_address():
@@ -148,32 +179,105 @@ def _refusing_address():
     return holder, holder.getsockname()[:2]
 
 
-def _run_learner(fn, addresses, message: bytes, timeout: float):
-    async def main():
+def _run_learner(fn, addresses, message: bytes, timeout: float, *, while_open=None, box=None):
+    """Run the learner's ``call_all`` on a loop of the check's own, in a thread of its own.
+
+    When it returns, the loop goes on running for a moment: tasks the learner started and
+    left running are counted (a failure), and ``while_open()`` runs in a worker thread so a
+    server can see whether the learner closed its connection while the learner's objects
+    are still alive (not closed later by garbage collection).  Leftover tasks are then
+    cancelled and gathered with ``return_exceptions=True``, and the loop's exception handler
+    records what asyncio would print, so the check cell shows no traceback.  ``box`` (a
+    dict) receives the loop as ``box["loop"]``.
+    """
+    box = {} if box is None else box
+    unhandled: List[str] = []
+
+    async def main(loop):
         result = fn(addresses, message, timeout)
         if not inspect.isawaitable(result):
             raise CheckFailed(
                 f"call_all returned {type(result).__name__}, not a coroutine to await",
                 hint=ASYNC_HINT,
             )
-        return await result
+        value = await result
+        for _ in range(3):  # writer.close() closes the socket on the loop's next turn
+            await asyncio.sleep(0)
+        me = asyncio.current_task()
+        box["pending"] = sum(1 for t in asyncio.all_tasks() if t is not me and not t.done())
+        if while_open is not None:
+            await loop.run_in_executor(None, while_open)
+        return value
 
-    call = LearnerCall(asyncio.run, main()).start()
-    if not call.join(timeout + GRACE):
+    kept = []  # every StreamWriter the learner opened, so that garbage collection cannot
+    # close a connection the learner forgot (StreamWriter.__del__ closes its transport)
+    real_open_connection = asyncio.open_connection
+
+    async def open_connection_kept(*args, **kwargs):
+        reader, writer = await real_open_connection(*args, **kwargs)
+        kept.append(writer)
+        return reader, writer
+
+    def run():
+        asyncio.open_connection = asyncio.streams.open_connection = open_connection_kept
+        loop = asyncio.new_event_loop()
+        loop.set_exception_handler(lambda _loop, context: unhandled.append(context["message"]))
+        asyncio.set_event_loop(loop)  # this thread's own: learner code may ask for it
+        box["loop"] = loop
+        try:
+            return loop.run_until_complete(main(loop))
+        finally:
+            asyncio.open_connection = asyncio.streams.open_connection = real_open_connection
+            for writer in kept:
+                if not writer.transport.is_closing():
+                    writer.transport.abort()
+            try:
+                leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in leftovers:
+                    task.cancel()
+                if leftovers:
+                    loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                asyncio.set_event_loop(None)
+                loop.close()
+
+    call = LearnerCall(run).start()
+    limit = timeout + GRACE + (PROBE if while_open is not None else 0)
+    if not call.join(limit):
         raise CheckFailed(
-            f"call_all did not return within {timeout + GRACE:g} s (its timeout was {timeout:g} s)",
+            f"call_all did not return within {limit:g} s (its timeout was {timeout:g} s)",
             hint=TIMEOUT_HINT,
         )
     try:
-        return call.result()
+        value = call.result()
     except (NotImplementedError, CheckFailed):
         raise
     except BaseException as exc:  # gather without return_exceptions, a TaskGroup, ...
         if isinstance(exc, KeyboardInterrupt):
             raise
+        if isinstance(exc, TimeoutError) or (
+            isinstance(exc, BaseExceptionGroup)
+            and all(isinstance(e, TimeoutError) for e in exc.exceptions)
+        ):
+            raise CheckFailed(
+                "call_all raised TimeoutError for the whole batch",
+                hint=BATCH_TIMEOUT_HINT,
+                cause="batch timeout",
+            ) from None
         raise CheckFailed(
-            f"call_all raised {type(exc).__name__} for the whole batch", hint=SLOT_HINT
+            f"call_all raised {type(exc).__name__} for the whole batch",
+            hint=SLOT_HINT,
+            cause="whole batch",
         ) from None
+    if box.get("pending"):
+        raise CheckFailed(
+            f"call_all returned while {box['pending']} of the tasks it started were still running",
+            hint=PENDING_HINT,
+            cause="pending",
+        )
+    return value
 
 
 def _describe(slot) -> str:
@@ -181,6 +285,8 @@ def _describe(slot) -> str:
         return f"{type(slot).__name__} instance"
     if isinstance(slot, (bytes, bytearray)):
         return show_bytes(bytes(slot))
+    if isinstance(slot, (tuple, list, set, dict)):  # its items may show ports: not shown
+        return f"a {type(slot).__name__} of {len(slot)} items"
     return repr(slot)[:60]
 
 
@@ -216,12 +322,41 @@ def _(fn):
         raise CheckFailed(f"call_all([], ...) returned {_describe(result)}", expected="[]")
 
 
+def _missing_half_close(result, slots) -> bool:
+    """Whether a server that replies as soon as the message ends never got to reply.
+
+    Such a server answers b'' only when it gave up waiting for the end of the message, and
+    a TimeoutError in its slot means the caller ended the message (by closing) too late.
+    """
+    return isinstance(result, list) and any(
+        i < len(result) and (isinstance(result[i], TimeoutError) or result[i] == b"") for i in slots
+    )
+
+
+def _half_close_failure(what: str) -> CheckFailed:
+    return CheckFailed(what, hint=HALF_CLOSE_HINT, cause="half-close")
+
+
+def _in_turn(servers) -> None:
+    """Let each server reply only once the one before it has replied (a fixed finish order)."""
+    for server in servers[1:]:
+        server.go.clear()
+
+    def chain() -> None:
+        for earlier, later in zip(servers, servers[1:], strict=False):
+            earlier.done.wait(SERVER_WAIT + TOGETHER)
+            later.go.set()
+
+    threading.Thread(target=chain, name="tcplessons check order", daemon=True).start()
+
+
 @call_all.check("sends the whole message, half-closes, and returns each whole reply in order")
 def _(fn):
     message = b"hello \xff\x00 " * 2000  # not text, and more than one read's worth
     servers = [
         _Server("reply", reply=lambda m, i=i: b"server %d: " % i + m[::-1] * 5) for i in range(3)
     ]
+    _in_turn(servers)  # they finish in the order of addresses: this check is not about order
     try:
         result = _expect_list(_run_learner(fn, [s.address for s in servers], message, 5.0), 3)
         for i, server in enumerate(servers):
@@ -232,6 +367,7 @@ def _(fn):
                     f"server {i} never replied: it was still waiting for the end of your message",
                     got=f"slot {i}: {_describe(result[i])}",
                     hint=HALF_CLOSE_HINT,
+                    cause="half-close",
                 )
             if server.received != message:
                 raise CheckFailed(
@@ -242,23 +378,12 @@ def _(fn):
                 )
             expected = b"server %d: " % i + message[::-1] * 5
             if result[i] != expected:
-                wrong_slot = [
-                    j
-                    for j, s in enumerate(servers)
-                    if result[i] == b"server %d: " % j + message[::-1] * 5
-                ]
-                if wrong_slot:
-                    raise CheckFailed(
-                        f"slot {i} holds the reply of server {wrong_slot[0]}",
-                        hint=(
-                            "return the replies in the order of addresses, whichever finished first"
-                        ),
-                    )
                 raise CheckFailed(
                     f"slot {i} is not the whole reply of server {i}",
                     got=_describe(result[i]),
                     expected=show_bytes(expected),
                     hint=READ_ALL_HINT,
+                    cause="read all",
                 )
     finally:
         _stop(servers)
@@ -269,25 +394,48 @@ def _(fn):
     servers = [_Server("reply") for _ in range(3)]
     for server in servers:
         server.go.clear()
-    outcome = {}
-    everyone = threading.Thread(target=_release_together, args=(servers, outcome), daemon=True)
+    outcome, box = {}, {}
+    everyone = threading.Thread(target=_release_together, args=(servers, outcome, box), daemon=True)
     everyone.start()
     try:
-        _expect_list(_run_learner(fn, [s.address for s in servers], b"together", 10.0), 3)
-        everyone.join(TOGETHER + 1)
+        result = _run_learner(fn, [s.address for s in servers], b"together", 10.0, box=box)
+        everyone.join(3 * TOGETHER)
+        if _missing_half_close(result, range(3)):
+            raise _half_close_failure("the servers never got the end of your message")
+        _expect_list(result, 3)
         if not outcome.get("together"):
+            if outcome.get("loop_stuck"):
+                raise CheckFailed(
+                    "call_all's event loop stood still while it waited for the first server",
+                    sent="3 servers that each reply only once all 3 have the message",
+                    hint=BLOCKING_HINT,
+                    cause="blocking",
+                )
             raise CheckFailed(
                 "call_all waited for one server before sending to the next",
                 sent="3 servers that each reply only once all 3 have the message",
                 hint=TOGETHER_HINT,
+                cause="one after another",
             )
     finally:
         _stop(servers)
 
 
-def _release_together(servers, outcome: dict) -> None:
-    """Let the servers reply once every one has the whole message (or after TOGETHER s)."""
+def _release_together(servers, outcome: dict, box: dict) -> None:
+    """Let the servers reply once every one has the whole message (or after TOGETHER s).
+
+    If they did not all get it, ask the learner's loop to run a callback: a loop that
+    cannot even do that while a server holds back its reply is stuck in a blocking call.
+    """
     outcome["together"] = all(s.got_eof.wait(TOGETHER) for s in servers)
+    loop = box.get("loop")
+    if not outcome["together"] and loop is not None and any(s.got_eof.is_set() for s in servers):
+        ran = threading.Event()
+        try:
+            loop.call_soon_threadsafe(ran.set)
+            outcome["loop_stuck"] = not ran.wait(TOGETHER)
+        except RuntimeError:  # the loop has already closed
+            pass
     for server in servers:
         server.go.set()
 
@@ -295,17 +443,26 @@ def _release_together(servers, outcome: dict) -> None:
 @call_all.check("replies come back in the order of addresses, whichever finishes first")
 def _(fn):
     servers = [_Server("reply", reply=lambda m, i=i: b"from %d" % i) for i in range(3)]
-    for server in servers[:-1]:
+    for server in servers:
         server.go.clear()
 
-    def last_first() -> None:  # server 2 replies first, then 1, then 0
-        for later, earlier in zip(servers[:0:-1], servers[-2::-1], strict=True):
-            later.done.wait(TOGETHER)
-            earlier.go.set()
+    def last_first() -> None:
+        # Once all three have the message, server 2 replies first, then 1, then 0.  A caller
+        # who talks to one server at a time gets them in its own order (the check above
+        # reports that), so this check judges the order alone, however long that takes.
+        if all(s.got_eof.wait(TOGETHER) for s in servers):
+            for later in servers[:0:-1]:  # 2, then 1; server 0 last, below
+                later.go.set()
+                later.done.wait(SERVER_WAIT)
+        for server in servers:
+            server.go.set()
 
     threading.Thread(target=last_first, daemon=True).start()
     try:
-        result = _expect_list(_run_learner(fn, [s.address for s in servers], b"order", 10.0), 3)
+        result = _run_learner(fn, [s.address for s in servers], b"order", 10.0)
+        if _missing_half_close(result, range(3)):
+            raise _half_close_failure("the servers never got the end of your message")
+        result = _expect_list(result, 3)
         expected = [b"from 0", b"from 1", b"from 2"]
         if result != expected:
             raise CheckFailed(
@@ -315,8 +472,9 @@ def _(fn):
                 expected=", ".join(_describe(r) for r in expected),
                 hint=(
                     "gather() keeps the order of its arguments; collecting replies as they "
-                    "finish does not"
+                    "finish (asyncio.as_completed, appending in a callback) does not"
                 ),
+                cause="order",
             )
     finally:
         _stop(servers)
@@ -331,8 +489,31 @@ def _(fn):
     ]
     silent, reset = _Server("silent"), _Server("reset")
     addresses = [good[0].address, refused, silent.address, reset.address, good[1].address]
+
+    def poke_silent() -> None:  # while call_all's loop and objects are still alive
+        if silent.conn is not None:
+            silent.probe.set()
+            silent.done.wait(SERVER_WAIT)
+
     try:
-        result = _expect_list(_run_learner(fn, addresses, b"anyone?", 1.0), 5)
+        result = _expect_list(
+            _run_learner(fn, addresses, b"anyone?", 1.0, while_open=poke_silent), 5
+        )
+        if all(isinstance(r, TimeoutError) for r in result):
+            raise CheckFailed(
+                "every slot holds a TimeoutError instance, the servers that replied too",
+                sent="servers: replies, refuses, stays silent, resets, replies (timeout 1 s)",
+                hint=BATCH_TIMEOUT_HINT,
+                cause="batch timeout",
+            )
+        if result[0] != b"fine" and b"fine" in result:
+            raise CheckFailed(
+                "the slots are not in the order of addresses: slot 0 does not hold b'fine'",
+                hint="gather() keeps the order of its arguments; as_completed() does not",
+                cause="order",
+            )
+        if _missing_half_close(result, (0, 4)):
+            raise _half_close_failure("the servers that reply never got the end of your message")
         checks = [
             (0, lambda r: r == b"fine", "b'fine'", READ_ALL_HINT),
             (
@@ -357,12 +538,12 @@ def _(fn):
                     sent="servers: replies, refuses, stays silent, resets, replies (timeout 1 s)",
                     expected=expected,
                     hint=hint,
+                    cause="read all" if hint is READ_ALL_HINT else "",
                 )
-        silent.probe.set()
-        silent.done.wait(SERVER_WAIT)
         if not silent.caller_closed:
             raise CheckFailed(
-                "the connection to the server that timed out was left open",
+                "the connection to the server that timed out was still open when call_all "
+                "returned (the server poked it and got no reset)",
                 hint="close the writer when a call times out (writer.close() in a finally: block)",
             )
     finally:

@@ -2,7 +2,7 @@
 # is lost.
 import selectors
 
-EXPECT = "the kernel took at most 1000 bytes per send()"
+EXPECT = "the operating system took at most 1000 bytes per send()"
 
 
 def echo_loop(listener, wakeup):
