@@ -32,7 +32,6 @@ from . import (  # noqa: E402
     loopback,
     loopchat,
     redis_server,
-    resp,
     servers,
     slow_network,
     states,
@@ -67,6 +66,7 @@ def __getattr__(name: str):
         widgets = importlib.import_module(".widgets", __name__)
         return widgets if name == "widgets" else getattr(widgets, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = sorted(
     events.__all__

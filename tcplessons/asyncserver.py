@@ -26,7 +26,8 @@ import asyncio
 import inspect
 import socket
 import threading
-from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from .events import EventLog
 from .servers import _forget, _registry_lock, _running
@@ -58,13 +59,13 @@ class AsyncServer:
         self.handler = handler
         self.log = EventLog()
         self._count = 0
-        self._tasks: Dict[asyncio.Task, int] = {}
+        self._tasks: dict[asyncio.Task, int] = {}
         self._stopping = False
         self._stopped = threading.Event()
         # Bind and listen here, in the caller's thread: callers queue in the backlog from
         # the moment this returns; asyncio accepts them once its loop runs.
         self.listener = socket.create_server((host, port), backlog=backlog)
-        self.address: Tuple[str, int] = self.listener.getsockname()[:2]
+        self.address: tuple[str, int] = self.listener.getsockname()[:2]
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self.loop.run_forever, name=f"tcplessons {name} asyncio", daemon=True
@@ -90,7 +91,7 @@ class AsyncServer:
         host, port = self.address
         return f"nc {host} {port}"
 
-    def run(self, coro: Awaitable[Any], timeout: Optional[float] = 10.0) -> Any:
+    def run(self, coro: Awaitable[Any], timeout: float | None = 10.0) -> Any:
         """Run ``coro`` on the server's loop and return its result (from any other thread)."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
@@ -148,7 +149,7 @@ class AsyncServer:
         self.log.record("stopped")
         self._stopped.set()
 
-    def __enter__(self) -> "AsyncServer":
+    def __enter__(self) -> AsyncServer:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -161,7 +162,7 @@ class AsyncServer:
 
 def start_async_server(
     handler: Handler,
-    name: Optional[str] = None,
+    name: str | None = None,
     *,
     host: str = "127.0.0.1",
     port: int = 0,

@@ -43,7 +43,7 @@ import struct
 import sys
 import threading
 from collections import deque
-from typing import Deque, Dict, List, Optional, Sequence, Tuple, Union
+from collections.abc import Sequence
 
 from .framing import LineSplitter, LineTooLong
 from .servers import Server, start_server
@@ -89,7 +89,7 @@ _UNSAFE[0x09] = " "
 _ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 
 
-def clean_text(data: Union[bytes, str]) -> str:
+def clean_text(data: bytes | str) -> str:
     """Bytes from a caller, made safe to show to others.
 
     Invalid UTF-8 becomes U+FFFD (the replacement character); control characters are
@@ -99,7 +99,7 @@ def clean_text(data: Union[bytes, str]) -> str:
     return _ESCAPES.sub("", text).translate(_UNSAFE)
 
 
-def _check_name(name: str) -> Optional[str]:
+def _check_name(name: str) -> str | None:
     """Why ``name`` cannot be used (None if it can)."""
     if not name:
         return "a name cannot be empty: type your name and press Enter"
@@ -119,9 +119,9 @@ class _Member:
     def __init__(self, name: str, sock: socket.socket):
         self.name, self.sock = name, sock
         self.lock = threading.Lock()  # guards everything below
-        self.outbox: Deque[bytes] = deque()  # lines the kernel could not take yet
+        self.outbox: deque[bytes] = deque()  # lines the kernel could not take yet
         self.queued = 0  # bytes in outbox
-        self.writer: Optional[threading.Thread] = None  # runs only while the outbox has lines
+        self.writer: threading.Thread | None = None  # runs only while the outbox has lines
         self.gone = False
 
 
@@ -144,11 +144,11 @@ class Room:
     def __init__(self, max_queue: int = MAX_QUEUE):
         self.max_queue = max_queue
         self._lock = threading.Lock()  # guards _members and _dropped; never held while sending
-        self._members: Dict[str, _Member] = {}
-        self._dropped: Dict[str, _Member] = {}  # dropped, but leave() not called yet
+        self._members: dict[str, _Member] = {}
+        self._dropped: dict[str, _Member] = {}  # dropped, but leave() not called yet
         self._writers: set = set()  # writer threads still running, for close()
 
-    def names(self) -> List[str]:
+    def names(self) -> list[str]:
         """Who is in the room, sorted."""
         with self._lock:
             return sorted(self._members)
@@ -187,7 +187,7 @@ class Room:
     # wait for a send, and a member whose buffer is full never delays the others.
     def _send(self, members: Sequence[_Member], line: str) -> None:
         data = line.encode("utf-8")
-        failed: List[_Member] = []
+        failed: list[_Member] = []
         for member in members:
             with member.lock:
                 if member.gone:
@@ -270,7 +270,7 @@ class Room:
             with self._lock:
                 self._dropped[member.name] = member
 
-    def _remove(self, name: str, member: Optional[_Member]) -> Optional[_Member]:
+    def _remove(self, name: str, member: _Member | None) -> _Member | None:
         with self._lock:
             current = self._members.get(name)
             if current is None or (member is not None and current is not member):
@@ -316,7 +316,7 @@ def _offer(sock: socket.socket, data: bytes) -> int:
 # -- the server ---------------------------------------------------------------------------
 
 
-def _limit_sends(conn: socket.socket, send_timeout: Optional[float], send_buffer: Optional[int]) -> None:
+def _limit_sends(conn: socket.socket, send_timeout: float | None, send_buffer: int | None) -> None:
     """Make a blocked send give up after ``send_timeout`` s, without a timeout on recv.
 
     The server's TrackedSocket bounds each wait of ``sendall()`` by ``send_timeout``
@@ -348,7 +348,7 @@ def _limit_sends(conn: socket.socket, send_timeout: Optional[float], send_buffer
 class _ChatService:
     """The handler of one chat server: reads each caller's lines and drives the room."""
 
-    def __init__(self, room, max_line: int, send_timeout: Optional[float], send_buffer: Optional[int]):
+    def __init__(self, room, max_line: int, send_timeout: float | None, send_buffer: int | None):
         self.room = room
         self.max_line = max_line
         self.send_timeout = send_timeout
@@ -356,7 +356,7 @@ class _ChatService:
         self._names_lock = threading.Lock()
         self._names: set = set()  # names in use, whatever room class is running
 
-    def _claim(self, name: str) -> Optional[str]:
+    def _claim(self, name: str) -> str | None:
         problem = _check_name(name)
         if problem:
             return problem
@@ -380,7 +380,7 @@ class _ChatService:
     def handle(self, conn: socket.socket) -> None:
         _limit_sends(conn, self.send_timeout, self.send_buffer)
         buffer = LineSplitter(max_line=None, max_bytes=self.max_line)
-        name: Optional[str] = None
+        name: str | None = None
         joined = False
         tries = 0
         conn.sendall(f"{WELCOME}\n".encode())
@@ -390,7 +390,9 @@ class _ChatService:
                 try:
                     lines = buffer.feed(data)
                 except LineTooLong:
-                    conn.sendall(f"! line too long (over {self.max_line} bytes): goodbye\n".encode())
+                    conn.sendall(
+                        f"! line too long (over {self.max_line} bytes): goodbye\n".encode()
+                    )
                     return
                 for raw in lines:
                     if name is None:
@@ -428,8 +430,8 @@ def start_chat_server(
     name: str = "chat",
     *,
     max_line: int = MAX_LINE,
-    send_timeout: Optional[float] = SEND_TIMEOUT,
-    send_buffer: Optional[int] = None,
+    send_timeout: float | None = SEND_TIMEOUT,
+    send_buffer: int | None = None,
     max_queue: int = MAX_QUEUE,
     backlog: int = 256,
     host: str = "127.0.0.1",
@@ -487,19 +489,19 @@ class ChatClient:
 
     def __init__(
         self,
-        server: Union[Server, Tuple[str, int]],
+        server: Server | tuple[str, int],
         name: str,
         *,
         reads: bool = True,
         timeout: float = 5.0,
-        receive_buffer: Optional[int] = None,
+        receive_buffer: int | None = None,
     ):
         self.name = name
         self.timeout = timeout
         self._changed = threading.Condition()
-        self._lines: List[str] = []
+        self._lines: list[str] = []
         self._closed = False
-        self._reader: Optional[threading.Thread] = None
+        self._reader: threading.Thread | None = None
         address = getattr(server, "address", server)
         # The reader thread waits on this too, so close() and vanish() wake it on every
         # system (shutdown() from another thread wakes it on Linux only).
@@ -526,7 +528,7 @@ class ChatClient:
             self._reader.start()
 
     def _handshake(self) -> None:
-        pending: List[str] = []
+        pending: list[str] = []
         while True:  # bounded: each recv() has the socket's timeout
             data = self._sock.recv(65536)
             if not data:
@@ -551,7 +553,7 @@ class ChatClient:
                 if self._closed:
                     return
                 data = self._sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 data = b""
@@ -585,16 +587,16 @@ class ChatClient:
         if "\n" in text:
             raise ValueError("one message is one line: leave out the newline")
         self._add(f"{self.name}: {text}")
-        self._sock.sendall(f"{text}\n".encode("utf-8"))
+        self._sock.sendall(f"{text}\n".encode())
 
     send = say
 
-    def lines(self) -> List[str]:
+    def lines(self) -> list[str]:
         """Every line so far: what arrived, and what this member said."""
         with self._changed:
             return list(self._lines)
 
-    def text(self, last: Optional[int] = None) -> str:
+    def text(self, last: int | None = None) -> str:
         """The transcript as text (the ``last`` lines only, if given), for print()."""
         lines = self.lines()
         if last is not None:
@@ -606,14 +608,16 @@ class ChatClient:
         with self._changed:
             return line in self._lines
 
-    def wait_for(self, line: str, count: int = 1, timeout: Optional[float] = None) -> None:
+    def wait_for(self, line: str, count: int = 1, timeout: float | None = None) -> None:
         """Block until ``line`` has arrived ``count`` times; ``TimeoutError`` otherwise."""
         timeout = self.timeout if timeout is None else timeout
         with self._changed:
             if self._changed.wait_for(lambda: self._lines.count(line) >= count, timeout):
                 return
             seen = [_short(seen) for seen in self._lines[-5:]]
-        raise TimeoutError(f"{self.name} waited {timeout} s for {_short(line)!r}; last lines: {seen}")
+        raise TimeoutError(
+            f"{self.name} waited {timeout} s for {_short(line)!r}; last lines: {seen}"
+        )
 
     def leave(self) -> None:
         """Hang up politely (the room announces ``* NAME left``)."""
@@ -673,6 +677,6 @@ class ChatBot(ChatClient):
     """
 
 
-def start_bots(server: Union[Server, Tuple[str, int]], names: Sequence[str], **options) -> List[ChatBot]:
+def start_bots(server: Server | tuple[str, int], names: Sequence[str], **options) -> list[ChatBot]:
     """Join one :class:`ChatBot` per name, in order; returns them in the same order."""
     return [ChatBot(server, name, **options) for name in names]

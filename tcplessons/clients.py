@@ -8,7 +8,6 @@ call: dial, say everything, hang up your side, listen until the other side hangs
 from __future__ import annotations
 
 import socket
-from typing import Tuple
 
 __all__ = ["call", "connect"]
 
@@ -16,7 +15,7 @@ __all__ = ["call", "connect"]
 DEFAULT_TIMEOUT = 5.0
 
 
-def connect(address: Tuple[str, int], timeout: float = DEFAULT_TIMEOUT) -> socket.socket:
+def connect(address: tuple[str, int], timeout: float = DEFAULT_TIMEOUT) -> socket.socket:
     """Dial ``address`` (a ``(host, port)`` tuple); the socket keeps ``timeout``.
 
     Use it in a ``with`` block so the line is hung up even if the cell fails.
@@ -24,7 +23,7 @@ def connect(address: Tuple[str, int], timeout: float = DEFAULT_TIMEOUT) -> socke
     return socket.create_connection(address, timeout=timeout)
 
 
-def call(address: Tuple[str, int], data: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+def call(address: tuple[str, int], data: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes:
     """Send ``data``, shut down our write side, and return everything the server sends
     back before it hangs up.  Raises ``TimeoutError`` if the server never hangs up."""
     if not isinstance(data, (bytes, bytearray, memoryview)):

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 from .glossary import entry_for
 
@@ -27,7 +26,7 @@ class Explanation(str):
         return str(self)
 
 
-def _last_error() -> Optional[BaseException]:
+def _last_error() -> BaseException | None:
     """The exception the notebook (or the interactive interpreter) showed last."""
     last = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
     if last is None:
@@ -37,7 +36,7 @@ def _last_error() -> Optional[BaseException]:
     return last if isinstance(last, BaseException) else None
 
 
-def explain(exc: Optional[BaseException] = None) -> Explanation:
+def explain(exc: BaseException | None = None) -> Explanation:
     """What ``exc`` means, or the last error shown if ``exc`` is None.
 
     Returns text (a ``str``); as the last line of a cell it displays itself::

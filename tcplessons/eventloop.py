@@ -46,7 +46,7 @@ import selectors
 import socket
 import threading
 import time
-from typing import Callable, Deque, Dict, List, Optional, Tuple
+from collections.abc import Callable
 
 from .events import EventLog
 from .servers import _forget, _registry_lock, _running
@@ -81,9 +81,9 @@ class Protocol:
     they must never block (no ``sleep()``, no blocking socket calls).
     """
 
-    conn: "Connection"
+    conn: Connection
 
-    def connection_made(self, conn: "Connection") -> None:
+    def connection_made(self, conn: Connection) -> None:
         self.conn = conn
 
     def data_received(self, data: bytes) -> None:
@@ -114,19 +114,19 @@ class Connection:
     to :meth:`LoopServer.call_soon`).
     """
 
-    def __init__(self, server: "LoopServer", sock: socket.socket, line: int, peer):
+    def __init__(self, server: LoopServer, sock: socket.socket, line: int, peer):
         self.server = server
         self.sock = sock
         self.line = line
         self.peer = peer
-        self.protocol: Optional[Protocol] = None
+        self.protocol: Protocol | None = None
         self._outbox = bytearray()
         self._closing = False  # close() was called: flush, then close
         self._closed = False
         self._eof = False  # the caller half-closed: nothing more to read
         self._events = 0  # what the selector watches for now (0: not registered)
         self._pending = False  # in the loop's list of connections to flush
-        self._failed: Optional[OSError] = None  # a send failed inside write(): close soon
+        self._failed: OSError | None = None  # a send failed inside write(): close soon
 
     @property
     def outbox_size(self) -> int:
@@ -201,21 +201,21 @@ class LoopServer:
         self.read_size = read_size
         self.log = EventLog()
         self.turns = 0
-        self._connections: Dict[int, Connection] = {}
+        self._connections: dict[int, Connection] = {}
         self._count = 0
-        self._pending: List[Connection] = []
-        self._callbacks: Deque[Tuple[Callable, tuple]] = collections.deque()
+        self._pending: list[Connection] = []
+        self._callbacks: collections.deque[tuple[Callable, tuple]] = collections.deque()
         self._stopping = False
         self._stopped = threading.Event()
         self._wake_lock = threading.Lock()  # guards the wake-up socket against stop's close
-        self._accept_paused_until: Optional[float] = None
+        self._accept_paused_until: float | None = None
 
         # Bind and listen here, in the caller's thread: callers queue in the backlog from
         # the moment this returns.
         self.listener = socket.create_server((host, port), backlog=backlog)
         try:
             self.listener.setblocking(False)
-            self.address: Tuple[str, int] = self.listener.getsockname()[:2]
+            self.address: tuple[str, int] = self.listener.getsockname()[:2]
             self._wake_r, self._wake_w = socket.socketpair()
             self._wake_r.setblocking(False)
             self._wake_w.setblocking(False)  # a full pipe of wake-ups must never block stop()
@@ -229,7 +229,7 @@ class LoopServer:
         self._thread = threading.Thread(
             target=self._run, name=f"tcplessons {name} loop", daemon=True
         )
-        self._thread_ident: Optional[int] = None
+        self._thread_ident: int | None = None
         self._thread.start()
 
     # -- what a cell may ask -------------------------------------------------------------
@@ -242,7 +242,7 @@ class LoopServer:
     def port(self) -> int:
         return self.address[1]
 
-    def open_lines(self) -> List[int]:
+    def open_lines(self) -> list[int]:
         """Numbers of the connections still open (a snapshot)."""
         return sorted(self._connections)
 
@@ -281,7 +281,7 @@ class LoopServer:
             raise outcome["error"]
         return outcome.get("value")
 
-    def connections(self) -> List[Connection]:
+    def connections(self) -> list[Connection]:
         """The open connections, by line number (call it from the loop: see :meth:`call`)."""
         return [self._connections[n] for n in sorted(self._connections)]
 
@@ -329,7 +329,7 @@ class LoopServer:
         finally:
             self._shut_down()
 
-    def _select_timeout(self) -> Optional[float]:
+    def _select_timeout(self) -> float | None:
         if self._callbacks:
             return 0
         if self._accept_paused_until is None:
@@ -577,7 +577,7 @@ class LoopServer:
                 ),
             )
 
-    def __enter__(self) -> "LoopServer":
+    def __enter__(self) -> LoopServer:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -593,7 +593,7 @@ def start_loop_server(
     *,
     host: str = "127.0.0.1",
     port: int = 0,
-    name: Optional[str] = None,
+    name: str | None = None,
     outbox_limit: int = 1 << 20,
     log_data: bool = True,
     **options,
@@ -630,6 +630,6 @@ def start_loop_server(
     return server
 
 
-def start_loop_echo_server(name: Optional[str] = "loop echo", **options) -> LoopServer:
+def start_loop_echo_server(name: str | None = "loop echo", **options) -> LoopServer:
     """The echo server on the event loop (see :func:`start_loop_server` for options)."""
     return start_loop_server(EchoProtocol, name=name, **options)

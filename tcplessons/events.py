@@ -18,9 +18,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from itertools import islice
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, List, Optional, Union
+from itertools import islice
 
 __all__ = ["Event", "EventLog"]
 
@@ -53,8 +53,8 @@ class Event:
     line: int = 0
     nbytes: int = 0
     data: bytes = b""
-    error: Optional[BaseException] = field(default=None, compare=False)
-    peer: Optional[tuple] = field(default=None, compare=False, repr=False)
+    error: BaseException | None = field(default=None, compare=False)
+    peer: tuple | None = field(default=None, compare=False, repr=False)
     time: float = field(default_factory=time.monotonic, compare=False, repr=False)
 
     def __str__(self) -> str:
@@ -68,7 +68,7 @@ class Event:
         return f"{who}: {self.kind}"
 
 
-Matcher = Union[str, Callable[[Event], bool]]
+Matcher = str | Callable[[Event], bool]
 
 
 class EventLog:
@@ -84,7 +84,7 @@ class EventLog:
         self._events: deque = deque(maxlen=limit)
         self._total = 0  # events ever recorded, so a waiter looks only at what is new
         self._changed = threading.Condition()
-        self._listeners: List[Callable[[Event], None]] = []
+        self._listeners: list[Callable[[Event], None]] = []
         self.dropped = 0  # events forgotten because the log was full
 
     # -- recording (server threads) -------------------------------------------------
@@ -129,7 +129,7 @@ class EventLog:
 
     # -- reading (main thread) --------------------------------------------------------
 
-    def events(self, kind: Optional[str] = None, line: Optional[int] = None) -> List[Event]:
+    def events(self, kind: str | None = None, line: int | None = None) -> list[Event]:
         """A snapshot of the events so far, optionally only of one kind or one line."""
         with self._changed:
             snapshot = list(self._events)
@@ -146,7 +146,7 @@ class EventLog:
         with self._changed:
             return len(self._events)
 
-    def errors(self) -> List[BaseException]:
+    def errors(self) -> list[BaseException]:
         """The exceptions handlers raised, oldest first."""
         return [e.error for e in self.events("error")]
 
@@ -159,7 +159,7 @@ class EventLog:
         self,
         what: Matcher,
         *,
-        line: Optional[int] = None,
+        line: int | None = None,
         count: int = 1,
         timeout: float = 5.0,
     ) -> Event:
@@ -186,7 +186,7 @@ class EventLog:
 
             described = "a matching event"
 
-        found: List[Event] = []
+        found: list[Event] = []
         seen_total = [0]  # how many events ever recorded this waiter has looked at
 
         def enough() -> bool:
@@ -206,7 +206,7 @@ class EventLog:
             f"last events: {seen or 'none'}"
         )
 
-    def lines(self, line: Optional[int] = None) -> List[str]:
+    def lines(self, line: int | None = None) -> list[str]:
         """The events as text, grouped by line (the server's own events around them).
 
         Grouping by line keeps the output the same whatever order threads ran in.
@@ -219,7 +219,7 @@ class EventLog:
         ordered += [e for e in server if e.kind == "stopped"]
         return [str(e) for e in ordered]
 
-    def show(self, line: Optional[int] = None) -> None:
+    def show(self, line: int | None = None) -> None:
         """Print :meth:`lines` — call it from a cell, never from a server thread."""
         for text in self.lines(line):
             print(text)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import codecs
 import socket
 import struct
-from typing import Iterator, List, Optional, Union
+from collections.abc import Iterator
 
 __all__ = [
     "FrameDecoder",
@@ -74,7 +74,7 @@ class LineSplitter:
     callers with one of these, with ``max_bytes`` set.
     """
 
-    def __init__(self, max_line: Optional[int] = MAX_LINE, max_bytes: Optional[int] = None):
+    def __init__(self, max_line: int | None = MAX_LINE, max_bytes: int | None = None):
         self.max_line = max_line if max_line is not None else float("inf")
         self.max_bytes = max_bytes
         self._pending_bytes = 0  # bytes on the wire after the last b"\n"
@@ -85,7 +85,7 @@ class LineSplitter:
         self._pending = ""  # decoded text after the last newline
         self.closed = False
 
-    def feed(self, data: bytes) -> List[str]:
+    def feed(self, data: bytes) -> list[str]:
         """Add ``data``; return the complete lines it finished, in order (maybe ``[]``)."""
         if self.closed:
             if data:
@@ -144,7 +144,9 @@ class LineSplitter:
         if len(_strip_cr(self._pending)) > self.max_line:  # a "\r" may await its "\n"
             size = len(self._pending)
             self._pending = ""
-            raise LineTooLong(f"a line longer than {self.max_line} characters ({size} so far) without a newline")
+            raise LineTooLong(
+                f"a line longer than {self.max_line} characters ({size} so far) without a newline"
+            )
 
     def __repr__(self) -> str:
         return f"<LineSplitter pending={len(self._pending)} chars>"
@@ -154,7 +156,7 @@ def _strip_cr(line: str) -> str:
     return line[:-1] if line.endswith("\r") else line
 
 
-def encode_frame(message: Union[str, bytes]) -> bytes:
+def encode_frame(message: str | bytes) -> bytes:
     """The bytes that carry ``message`` on the wire: a 4-byte big-endian length, then it.
 
     Text is encoded as UTF-8 first: the length counts *bytes*, not characters.
@@ -180,21 +182,25 @@ class FrameDecoder:
         self._buffer = bytearray()
         self.closed = False
 
-    def feed(self, data: bytes) -> List[Union[str, bytes]]:
+    def feed(self, data: bytes) -> list[str | bytes]:
         """Add ``data``; return every message now complete, in order (maybe ``[]``)."""
         if not data:
             self.closed = True
             if self._buffer:
                 left = len(self._buffer)
                 self._buffer.clear()
-                raise EOFError(f"the peer hung up in the middle of a message ({left} bytes left over)")
+                raise EOFError(
+                    f"the peer hung up in the middle of a message ({left} bytes left over)"
+                )
             return []
         self._buffer += data
-        messages: List[Union[str, bytes]] = []
+        messages: list[str | bytes] = []
         while len(self._buffer) >= HEADER.size:
             (size,) = HEADER.unpack_from(self._buffer)
             if size > self.max_size:
-                raise FrameTooLarge(f"a message of {size} bytes is announced; the limit is {self.max_size}")
+                raise FrameTooLarge(
+                    f"a message of {size} bytes is announced; the limit is {self.max_size}"
+                )
             end = HEADER.size + size
             if len(self._buffer) < end:
                 break  # the rest of this message has not arrived yet
@@ -210,7 +216,9 @@ class FrameDecoder:
 # -- thin socket adapters ------------------------------------------------------------------
 
 
-def read_lines(sock: socket.socket, splitter: Optional[LineSplitter] = None, bufsize: int = 4096) -> Iterator[str]:
+def read_lines(
+    sock: socket.socket, splitter: LineSplitter | None = None, bufsize: int = 4096
+) -> Iterator[str]:
     """Yield each line ``sock`` delivers until the peer hangs up (then the last, unfinished
     line, if any).  Set a timeout on ``sock`` to bound each wait."""
     splitter = splitter or LineSplitter()
@@ -221,7 +229,7 @@ def read_lines(sock: socket.socket, splitter: Optional[LineSplitter] = None, buf
             return
 
 
-def send_frame(sock: socket.socket, message: Union[str, bytes]) -> None:
+def send_frame(sock: socket.socket, message: str | bytes) -> None:
     """Send one length-prefixed message (``sendall``: every byte, or an exception)."""
     sock.sendall(encode_frame(message))
 
@@ -236,7 +244,7 @@ def _read_exactly(sock: socket.socket, n: int) -> bytes:
     return bytes(buffer)
 
 
-def recv_frame(sock: socket.socket, max_size: int = MAX_FRAME, text: bool = True) -> Union[str, bytes]:
+def recv_frame(sock: socket.socket, max_size: int = MAX_FRAME, text: bool = True) -> str | bytes:
     """Read exactly one length-prefixed message from ``sock`` (nothing past its end).
 
     Raises ``EOFError`` if the peer hangs up before the whole message has arrived.

@@ -20,7 +20,6 @@ import errno
 import html
 import socket
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 __all__ = ["GlossaryEntry", "GLOSSARY", "entry_for", "error_glossary"]
 
@@ -38,7 +37,7 @@ class GlossaryEntry:
     meaning: str
     lesson: str  # the lesson's file name without .ipynb
     #: errno names that select this entry (Windows spells some differently)
-    errno_names: Tuple[str, ...] = ()
+    errno_names: tuple[str, ...] = ()
 
     def line(self) -> str:
         """The one line the exception hook prints under a traceback."""
@@ -58,7 +57,7 @@ class GlossaryEntry:
         )
 
 
-GLOSSARY: Tuple[GlossaryEntry, ...] = (
+GLOSSARY: tuple[GlossaryEntry, ...] = (
     GlossaryEntry(
         "refused",
         "ConnectionRefusedError",
@@ -240,8 +239,7 @@ GLOSSARY: Tuple[GlossaryEntry, ...] = (
         "[Errno -9] Address family for hostname not supported",
         "[Errno 8] nodename nor servname provided, or not known",
         "[Errno 11001] getaddrinfo failed",
-        "an address of the other family: ::1 needs an AF_INET6 socket, 127.0.0.1 an AF_INET "
-        "one",
+        "an address of the other family: ::1 needs an AF_INET6 socket, 127.0.0.1 an AF_INET one",
         "09-out-in-the-world",
     ),
 )
@@ -252,7 +250,7 @@ _FAMILY_GAI_ERRORS = {
 }
 
 
-def _errno_values(names: Tuple[str, ...]) -> set:
+def _errno_values(names: tuple[str, ...]) -> set:
     """The numbers these errno names have here (Windows also has a ``WSA`` spelling)."""
     values = set()
     for name in names:
@@ -263,7 +261,7 @@ def _errno_values(names: Tuple[str, ...]) -> set:
     return values
 
 
-def entry_for(exc: BaseException) -> Optional[GlossaryEntry]:
+def entry_for(exc: BaseException) -> GlossaryEntry | None:
     """The glossary entry for ``exc``, or None when it is not a socket error we explain.
 
     Errors about files (an ``OSError`` carrying a file name) are not socket errors, even

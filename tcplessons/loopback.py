@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, List, Tuple
 
 __all__ = ["SilentListener", "closed_port", "has_ipv6_loopback", "silent_listener"]
 
@@ -51,7 +51,7 @@ class SilentListener:
     ``silent`` is False where this system refuses calls to a full queue instead.
     """
 
-    address: Tuple
+    address: tuple
     family: socket.AddressFamily
     silent: bool = True
 
@@ -74,7 +74,7 @@ def silent_listener(host: str = "127.0.0.1") -> Iterator[SilentListener]:
     Everything is closed afterwards.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    opened: List[socket.socket] = []
+    opened: list[socket.socket] = []
     try:
         listener = socket.socket(family, socket.SOCK_STREAM)
         opened.append(listener)
@@ -106,7 +106,7 @@ def silent_listener(host: str = "127.0.0.1") -> Iterator[SilentListener]:
 
 
 @contextlib.contextmanager
-def closed_port(host: str = "127.0.0.1") -> Iterator[Tuple]:
+def closed_port(host: str = "127.0.0.1") -> Iterator[tuple]:
     """An address on ``host`` where nobody listens: a call there is refused (at once on
     Linux and macOS, after about two seconds on Windows: give such calls a timeout well
     above that, e.g. 5 s, or accept "timed out" as well).

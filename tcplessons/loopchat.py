@@ -18,7 +18,6 @@ differs is what waits: a thread per member, or one loop for all.  Lesson 07 meas
 from __future__ import annotations
 
 import asyncio
-from typing import Dict, List, Optional
 
 from .asyncserver import AsyncServer, start_async_server
 from .chat import (
@@ -44,9 +43,9 @@ class EventRoom:
 
     def __init__(self, max_queue: int = MAX_QUEUE):
         self.max_queue = max_queue
-        self.members: Dict[str, object] = {}
+        self.members: dict[str, object] = {}
 
-    def names(self) -> List[str]:
+    def names(self) -> list[str]:
         return sorted(self.members)
 
     def join(self, name: str, member) -> None:
@@ -60,7 +59,7 @@ class EventRoom:
     def broadcast(self, sender: str, text: str) -> None:
         self._send_all(f"{sender}: {text}\n", skip=sender)
 
-    def _send_all(self, line: str, skip: Optional[str] = None) -> None:
+    def _send_all(self, line: str, skip: str | None = None) -> None:
         data = line.encode("utf-8")
         slow = []
         for name, member in self.members.items():
@@ -87,7 +86,7 @@ class _Session:
         self.room, self.member = room, member
         self.buffer = LineSplitter(max_line=None, max_bytes=max_line)  # the chat's splitter
         self.max_line = max_line
-        self.name: Optional[str] = None
+        self.name: str | None = None
         self.tries = 0
 
     def start(self) -> None:

@@ -20,8 +20,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Sequence
 
 try:
     import resource  # Unix only
@@ -40,7 +40,7 @@ __all__ = [
 SERVER_KINDS = ("threads", "selectors", "asyncio")
 
 
-def thread_cpu_seconds(thread: Optional[threading.Thread] = None) -> float:
+def thread_cpu_seconds(thread: threading.Thread | None = None) -> float:
     """CPU seconds ``thread`` has used so far (the calling thread by default).
 
     Where the system cannot tell one thread's CPU time (macOS), the whole process's
@@ -57,7 +57,7 @@ def thread_cpu_seconds(thread: Optional[threading.Thread] = None) -> float:
     return time.process_time()
 
 
-def process_memory(pid: Optional[int] = None) -> int:
+def process_memory(pid: int | None = None) -> int:
     """Resident memory (RSS) of process ``pid`` (this one by default), in bytes."""
     pid = os.getpid() if pid is None else pid
     statm = f"/proc/{pid}/statm"
@@ -115,7 +115,7 @@ os._exit(0)  # the system closes every socket at once: faster than stopping 2000
 """
 
 
-def _connect_served(address, count: int, socks: List[socket.socket]) -> None:
+def _connect_served(address, count: int, socks: list[socket.socket]) -> None:
     """Connect ``count`` callers, each echoed once (so the server has really taken it on).
 
     In groups of 100: more callers ringing at once than the backlog holds would have
@@ -136,7 +136,7 @@ def _connect_served(address, count: int, socks: List[socket.socket]) -> None:
 
 def idle_memory_per_caller(
     kinds: Sequence[str] = SERVER_KINDS, sizes: Sequence[int] = (100, 500, 2000)
-) -> Dict[str, Dict[int, float]]:
+) -> dict[str, dict[int, float]]:
     """For each kind of echo server, bytes of memory per idle caller at each size.
 
     Each server runs in a child process; this process connects the callers (each sends
@@ -155,7 +155,7 @@ def idle_memory_per_caller(
         )
         for kind in kinds
     }
-    results: Dict[str, Dict[int, float]] = {}
+    results: dict[str, dict[int, float]] = {}
     try:
         # One thread per child: connecting thousands of callers is mostly waiting for
         # the servers, so the three measurements overlap (each child's RSS is its own).
@@ -168,8 +168,8 @@ def idle_memory_per_caller(
     return results
 
 
-def _measure_child(child: subprocess.Popen, sizes: Sequence[int]) -> Dict[int, float]:
-    socks: List[socket.socket] = []
+def _measure_child(child: subprocess.Popen, sizes: Sequence[int]) -> dict[int, float]:
+    socks: list[socket.socket] = []
 
     def ask(what: str) -> str:
         child.stdin.write(what + "\n")
@@ -216,7 +216,7 @@ def _thread_broadcast(name: str):
     """Lesson 06's design, stripped to the fan-out: a thread per member, sendall() to each."""
     from .servers import start_server
 
-    members: List[socket.socket] = []
+    members: list[socket.socket] = []
     lock = threading.Lock()
 
     def handler(conn: socket.socket) -> None:
@@ -298,7 +298,7 @@ def fanout_per_second(kind: str, members: int, messages: int = 20, deadline: flo
     member must receive all of them.  ``kind`` is "threads", "selectors" or "asyncio"."""
     raise_fd_limit(2 * members + 100)
     server = BROADCAST_SERVERS[kind](f"fanout {kind}")
-    socks: List[socket.socket] = []
+    socks: list[socket.socket] = []
     try:
         for start in range(0, members, 100):  # groups: the backlog holds only so many
             group = [

@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 import threading
-from typing import BinaryIO, Optional
+from typing import BinaryIO
 
 __all__: list = []
 
@@ -31,8 +31,8 @@ CONNECT_TIMEOUT = 10.0
 FALLBACK = "python -m tcplessons nc"
 
 
-@functools.lru_cache(maxsize=None)
-def _system_nc() -> Optional[str]:
+@functools.cache
+def _system_nc() -> str | None:
     """How to call this system's ``nc`` so that end of input half-closes; None if no
     ``nc`` here does that for sure."""
     if sys.platform == "win32":
@@ -104,7 +104,7 @@ def _send_input(sock: socket.socket, stdin: BinaryIO) -> None:
         return  # the connection is gone: the main thread reports it
 
 
-def _fileno(stream: BinaryIO) -> Optional[int]:
+def _fileno(stream: BinaryIO) -> int | None:
     try:
         return stream.fileno()
     except (AttributeError, OSError, ValueError):

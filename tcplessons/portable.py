@@ -34,7 +34,6 @@ import errno
 import os
 import select
 import socket
-from typing import Dict, Optional
 
 __all__: list = []
 
@@ -43,11 +42,11 @@ ENVIRONMENT_VARIABLE = "TCPLESSONS_PORTABLE"
 #: Bytes every buffer request gets in the "small" mode.
 SMALL_BUFFER = 4096
 
-_real: Dict[str, object] = {}
-_mode: Optional[str] = None
+_real: dict[str, object] = {}
+_mode: str | None = None
 
 
-def mode_from_environment() -> Optional[str]:
+def mode_from_environment() -> str | None:
     """``"small"`` or ``"large"`` if the switch is on, None if not."""
     value = os.environ.get(ENVIRONMENT_VARIABLE, "").strip().lower()
     if value in ("", "0", "no", "off", "false"):
@@ -55,7 +54,7 @@ def mode_from_environment() -> Optional[str]:
     return "small" if value == "small" else "large"
 
 
-def active() -> Optional[str]:
+def active() -> str | None:
     """The mode installed in this process (``"small"``/``"large"``), or None."""
     return _mode
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
 
 from .resp import NULL, OK, array, bulk, error, integer, parse_integer, simple
 
@@ -35,9 +35,9 @@ SYNTAX_ERROR = b"-ERR syntax error\r\n"
 REDIS_VERSION = "7.0.15"
 DATABASES = 16
 
-Command = Callable[["Session", List[bytes]], bytes]
+Command = Callable[["Session", list[bytes]], bytes]
 #: upper-case name -> (function, arity, lower-case name as Redis reports it)
-COMMANDS: Dict[bytes, Tuple[Command, int, str]] = {}
+COMMANDS: dict[bytes, tuple[Command, int, str]] = {}
 
 
 def command(name: str, arity: int) -> Callable[[Command], Command]:
@@ -58,7 +58,7 @@ class Keyspace:
 
     def __init__(self) -> None:
         self.data: dict = {}
-        self.expires: Dict[bytes, int] = {}
+        self.expires: dict[bytes, int] = {}
 
     def expire_if_due(self, key: bytes) -> None:
         """Forget ``key`` if its deadline has passed (Redis expires lazily, too)."""
@@ -93,16 +93,16 @@ class Session:
         "transaction_failed",
     )
 
-    def __init__(self, databases: Optional[List[Keyspace]] = None, client_id: int = 1):
+    def __init__(self, databases: list[Keyspace] | None = None, client_id: int = 1):
         self.databases = (
             databases if databases is not None else [Keyspace() for _ in range(DATABASES)]
         )
         self.db = self.databases[0]
         self.proto = 2
-        self.name: Optional[bytes] = None
+        self.name: bytes | None = None
         self.id = client_id
         self.closing = False  # QUIT: reply, then hang up
-        self.queued: Optional[List[List[bytes]]] = None  # commands after MULTI
+        self.queued: list[list[bytes]] | None = None  # commands after MULTI
         self.transaction_failed = False
 
     @property
@@ -110,13 +110,13 @@ class Session:
         """The null reply: ``$-1`` in RESP2, ``_`` in RESP3."""
         return NULL if self.proto == 2 else b"_\r\n"
 
-    def map(self, pairs: List[Tuple[bytes, bytes]]) -> bytes:
+    def map(self, pairs: list[tuple[bytes, bytes]]) -> bytes:
         """A map of encoded replies: a flat array in RESP2, ``%n`` in RESP3."""
         head = b"*%d\r\n" % (2 * len(pairs)) if self.proto == 2 else b"%%%d\r\n" % len(pairs)
         return head + b"".join(k + v for k, v in pairs)
 
 
-def unknown_command_error(args: List[bytes]) -> bytes:
+def unknown_command_error(args: list[bytes]) -> bytes:
     """Redis 7's reply to a command it does not know: the name (up to 128 bytes) and the
     arguments, each quoted and followed by a space, until the list reaches 128 bytes."""
     shown = b""
@@ -141,7 +141,7 @@ def _c_string(arg: bytes) -> bytes:
 _TRANSACTION = {b"MULTI", b"EXEC", b"DISCARD"}
 
 
-def execute(session: Session, args: List[bytes]) -> bytes:
+def execute(session: Session, args: list[bytes]) -> bytes:
     """Run one command for ``session`` and return its encoded reply; never raises.
 
     Inside MULTI, commands are checked and queued (``+QUEUED``) until EXEC runs them.
@@ -164,7 +164,7 @@ def wrong_arity(name: str) -> bytes:
     return error(f"ERR wrong number of arguments for '{name}' command")
 
 
-def unknown_subcommand(args: List[bytes]) -> bytes:
+def unknown_subcommand(args: list[bytes]) -> bytes:
     sub = _c_string(args[1])[:128].decode("utf-8", "surrogateescape")
     return error(
         f"ERR unknown subcommand '{sub}'. Try {args[0].upper().decode(errors='replace')} HELP."
@@ -175,7 +175,7 @@ def unknown_subcommand(args: List[bytes]) -> bytes:
 
 
 @command("GET", 2)
-def cmd_get(session: Session, args: List[bytes]) -> bytes:
+def cmd_get(session: Session, args: list[bytes]) -> bytes:
     db = session.db
     value = db.get(args[1]) if db.expires else db.data.get(args[1])
     if value is None:
@@ -186,7 +186,7 @@ def cmd_get(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("SET", -3)
-def cmd_set(session: Session, args: List[bytes]) -> bytes:
+def cmd_set(session: Session, args: list[bytes]) -> bytes:
     db = session.db
     if len(args) == 3:  # the common case, kept short
         if db.expires:
@@ -238,7 +238,7 @@ def cmd_set(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("SETNX", 3)
-def cmd_setnx(session: Session, args: List[bytes]) -> bytes:
+def cmd_setnx(session: Session, args: list[bytes]) -> bytes:
     if session.db.get(args[1]) is not None:
         return b":0\r\n"
     session.db.data[args[1]] = args[2]
@@ -246,7 +246,7 @@ def cmd_setnx(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("MSET", -3)
-def cmd_mset(session: Session, args: List[bytes]) -> bytes:
+def cmd_mset(session: Session, args: list[bytes]) -> bytes:
     if len(args) % 2 == 0:
         return wrong_arity("mset")
     db = session.db
@@ -258,7 +258,7 @@ def cmd_mset(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("MGET", -2)
-def cmd_mget(session: Session, args: List[bytes]) -> bytes:
+def cmd_mget(session: Session, args: list[bytes]) -> bytes:
     replies = []
     for key in args[1:]:
         value = session.db.get(key)
@@ -267,7 +267,7 @@ def cmd_mget(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("GETDEL", 2)
-def cmd_getdel(session: Session, args: List[bytes]) -> bytes:
+def cmd_getdel(session: Session, args: list[bytes]) -> bytes:
     reply = cmd_get(session, args)
     if reply[:1] == b"$" and reply != NULL:
         session.db.delete(args[1])
@@ -275,7 +275,7 @@ def cmd_getdel(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("APPEND", 3)
-def cmd_append(session: Session, args: List[bytes]) -> bytes:
+def cmd_append(session: Session, args: list[bytes]) -> bytes:
     old = session.db.get(args[1])
     if old is not None and type(old) is not bytes:
         return WRONGTYPE
@@ -284,7 +284,7 @@ def cmd_append(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("STRLEN", 2)
-def cmd_strlen(session: Session, args: List[bytes]) -> bytes:
+def cmd_strlen(session: Session, args: list[bytes]) -> bytes:
     value = session.db.get(args[1])
     if value is not None and type(value) is not bytes:
         return WRONGTYPE
@@ -309,23 +309,23 @@ def _add_to_integer(session: Session, key: bytes, amount: int) -> bytes:
 
 
 @command("INCR", 2)
-def cmd_incr(session: Session, args: List[bytes]) -> bytes:
+def cmd_incr(session: Session, args: list[bytes]) -> bytes:
     return _add_to_integer(session, args[1], 1)
 
 
 @command("DECR", 2)
-def cmd_decr(session: Session, args: List[bytes]) -> bytes:
+def cmd_decr(session: Session, args: list[bytes]) -> bytes:
     return _add_to_integer(session, args[1], -1)
 
 
 @command("INCRBY", 3)
-def cmd_incrby(session: Session, args: List[bytes]) -> bytes:
+def cmd_incrby(session: Session, args: list[bytes]) -> bytes:
     amount = parse_integer(args[2])
     return NOT_AN_INTEGER if amount is None else _add_to_integer(session, args[1], amount)
 
 
 @command("DECRBY", 3)
-def cmd_decrby(session: Session, args: List[bytes]) -> bytes:
+def cmd_decrby(session: Session, args: list[bytes]) -> bytes:
     amount = parse_integer(args[2])
     if amount is None:
         return NOT_AN_INTEGER
@@ -338,7 +338,7 @@ def cmd_decrby(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("DEL", -2)
-def cmd_del(session: Session, args: List[bytes]) -> bytes:
+def cmd_del(session: Session, args: list[bytes]) -> bytes:
     return integer(sum(session.db.delete(key) for key in args[1:]))
 
 
@@ -346,12 +346,12 @@ command("UNLINK", -2)(cmd_del)
 
 
 @command("EXISTS", -2)
-def cmd_exists(session: Session, args: List[bytes]) -> bytes:
+def cmd_exists(session: Session, args: list[bytes]) -> bytes:
     return integer(sum(session.db.get(key) is not None for key in args[1:]))
 
 
 @command("TYPE", 2)
-def cmd_type(session: Session, args: List[bytes]) -> bytes:
+def cmd_type(session: Session, args: list[bytes]) -> bytes:
     value = session.db.get(args[1])
     names = {bytes: "string", set: "set", dict: "hash"}
     name = (
@@ -361,7 +361,7 @@ def cmd_type(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("KEYS", 2)
-def cmd_keys(session: Session, args: List[bytes]) -> bytes:
+def cmd_keys(session: Session, args: list[bytes]) -> bytes:
     for key in list(session.db.expires):
         session.db.expire_if_due(key)
     pattern = args[1]
@@ -370,19 +370,19 @@ def cmd_keys(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("DBSIZE", 1)
-def cmd_dbsize(session: Session, args: List[bytes]) -> bytes:
+def cmd_dbsize(session: Session, args: list[bytes]) -> bytes:
     return integer(len(session.db.data))
 
 
 @command("FLUSHDB", -1)
-def cmd_flushdb(session: Session, args: List[bytes]) -> bytes:
+def cmd_flushdb(session: Session, args: list[bytes]) -> bytes:
     session.db.data.clear()
     session.db.expires.clear()
     return OK
 
 
 @command("FLUSHALL", -1)
-def cmd_flushall(session: Session, args: List[bytes]) -> bytes:
+def cmd_flushall(session: Session, args: list[bytes]) -> bytes:
     for db in session.databases:
         db.data.clear()
         db.expires.clear()
@@ -390,7 +390,7 @@ def cmd_flushall(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("EXPIRE", -3)
-def cmd_expire(session: Session, args: List[bytes]) -> bytes:
+def cmd_expire(session: Session, args: list[bytes]) -> bytes:
     seconds = parse_integer(args[2])
     if seconds is None:
         return NOT_AN_INTEGER
@@ -404,7 +404,7 @@ def cmd_expire(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("PERSIST", 2)
-def cmd_persist(session: Session, args: List[bytes]) -> bytes:
+def cmd_persist(session: Session, args: list[bytes]) -> bytes:
     if session.db.get(args[1]) is None:
         return b":0\r\n"
     return integer(session.db.expires.pop(args[1], None) is not None)
@@ -421,12 +421,12 @@ def _time_to_live(session: Session, key: bytes, unit_ms: int) -> bytes:
 
 
 @command("TTL", 2)
-def cmd_ttl(session: Session, args: List[bytes]) -> bytes:
+def cmd_ttl(session: Session, args: list[bytes]) -> bytes:
     return _time_to_live(session, args[1], 1000)
 
 
 @command("PTTL", 2)
-def cmd_pttl(session: Session, args: List[bytes]) -> bytes:
+def cmd_pttl(session: Session, args: list[bytes]) -> bytes:
     return _time_to_live(session, args[1], 1)
 
 

@@ -11,7 +11,6 @@ or with an error the client accepts.  Registered in
 from __future__ import annotations
 
 import fnmatch
-from typing import List
 
 from .redis_commands import (
     COMMANDS,
@@ -26,14 +25,14 @@ from .redis_commands import (
 )
 from .resp import OK, bulk, error, integer, parse_integer
 
-__all__: List[str] = []
+__all__: list[str] = []
 
 
 # -- connection and server -----------------------------------------------------------------------
 
 
 @command("PING", -1)
-def cmd_ping(session: Session, args: List[bytes]) -> bytes:
+def cmd_ping(session: Session, args: list[bytes]) -> bytes:
     if len(args) == 1:
         return b"+PONG\r\n"
     if len(args) == 2:
@@ -42,18 +41,18 @@ def cmd_ping(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("ECHO", 2)
-def cmd_echo(session: Session, args: List[bytes]) -> bytes:
+def cmd_echo(session: Session, args: list[bytes]) -> bytes:
     return bulk(args[1])
 
 
 @command("QUIT", -1)
-def cmd_quit(session: Session, args: List[bytes]) -> bytes:
+def cmd_quit(session: Session, args: list[bytes]) -> bytes:
     session.closing = True
     return OK
 
 
 @command("MULTI", 1)
-def cmd_multi(session: Session, args: List[bytes]) -> bytes:
+def cmd_multi(session: Session, args: list[bytes]) -> bytes:
     if session.queued is not None:
         return error("ERR MULTI calls can not be nested")
     session.queued, session.transaction_failed = [], False
@@ -61,7 +60,7 @@ def cmd_multi(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("EXEC", 1)
-def cmd_exec(session: Session, args: List[bytes]) -> bytes:
+def cmd_exec(session: Session, args: list[bytes]) -> bytes:
     if session.queued is None:
         return error("ERR EXEC without MULTI")
     queued, session.queued = session.queued, None
@@ -71,7 +70,7 @@ def cmd_exec(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("DISCARD", 1)
-def cmd_discard(session: Session, args: List[bytes]) -> bytes:
+def cmd_discard(session: Session, args: list[bytes]) -> bytes:
     if session.queued is None:
         return error("ERR DISCARD without MULTI")
     session.queued = None
@@ -79,7 +78,7 @@ def cmd_discard(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("SELECT", 2)
-def cmd_select(session: Session, args: List[bytes]) -> bytes:
+def cmd_select(session: Session, args: list[bytes]) -> bytes:
     index = parse_integer(args[1])
     if index is None:
         return NOT_AN_INTEGER
@@ -90,7 +89,7 @@ def cmd_select(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("HELLO", -1)
-def cmd_hello(session: Session, args: List[bytes]) -> bytes:
+def cmd_hello(session: Session, args: list[bytes]) -> bytes:
     if len(args) > 1:
         version = parse_integer(args[1])
         if version is None:
@@ -123,7 +122,7 @@ def cmd_hello(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("CLIENT", -2)
-def cmd_client(session: Session, args: List[bytes]) -> bytes:
+def cmd_client(session: Session, args: list[bytes]) -> bytes:
     sub = args[1].upper()
     if sub == b"SETNAME" and len(args) == 3:
         if any(c <= 32 or c > 126 for c in args[2]):
@@ -145,7 +144,7 @@ CONFIG = {b"save": b"", b"appendonly": b"no", b"databases": b"%d" % DATABASES, b
 
 
 @command("CONFIG", -2)
-def cmd_config(session: Session, args: List[bytes]) -> bytes:
+def cmd_config(session: Session, args: list[bytes]) -> bytes:
     sub = args[1].upper()
     if sub == b"GET":
         if len(args) < 3:
@@ -162,7 +161,7 @@ def cmd_config(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("COMMAND", -1)
-def cmd_command(session: Session, args: List[bytes]) -> bytes:
+def cmd_command(session: Session, args: list[bytes]) -> bytes:
     if len(args) == 1:
         return b"*0\r\n"  # no command details: clients fall back to their own help
     sub = args[1].upper()
@@ -174,7 +173,7 @@ def cmd_command(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("INFO", -1)
-def cmd_info(session: Session, args: List[bytes]) -> bytes:
+def cmd_info(session: Session, args: list[bytes]) -> bytes:
     keys = sum(1 for db in session.databases for _ in db.data)
     text = (
         f"# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\n\r\n# Keyspace\r\n"

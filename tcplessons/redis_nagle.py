@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Callable, Optional, Tuple
+from collections.abc import Callable
 
 from .redis_commands import Keyspace, Session, execute
 from .resp import RespReader, protocol_error_reply
@@ -53,15 +53,13 @@ def reply_handler(*, batch: bool, nodelay: bool = False) -> Callable[[socket.soc
     return handle_redis
 
 
-def start_reply_server(
-    *, batch: bool, nodelay: bool = False, name: Optional[str] = "nagle"
-) -> Server:
+def start_reply_server(*, batch: bool, nodelay: bool = False, name: str | None = "nagle") -> Server:
     """Start a thread server with :func:`reply_handler` (127.0.0.1, a free port)."""
     return start_server(reply_handler(batch=batch, nodelay=nodelay), name)
 
 
 def measure_pipelines(
-    address: Tuple[str, int], rounds: int = 50, size: int = 10, timeout: float = 30.0
+    address: tuple[str, int], rounds: int = 50, size: int = 10, timeout: float = 30.0
 ) -> float:
     """Requests per second of redis-py sending ``rounds`` pipelines of ``size`` INCRs."""
     import redis  # redis-py, installed by requirements.txt

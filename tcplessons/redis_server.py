@@ -23,7 +23,7 @@ function (one ``dict`` shared by every client is its store).
 from __future__ import annotations
 
 import shutil
-from typing import Callable, List, Optional, Tuple
+from collections.abc import Callable
 
 from .eventloop import LoopServer, Protocol
 from .redis_commands import COMMANDS, DATABASES, Keyspace, Session, execute
@@ -43,12 +43,12 @@ class RedisProtocol(Protocol):
 
     def __init__(
         self,
-        databases: List[Keyspace],
+        databases: list[Keyspace],
         client_id: int,
         reader_factory=None,
         handler=None,
         store=None,
-        capture: Optional[list] = None,
+        capture: list | None = None,
     ):
         self.session = Session(databases, client_id)
         self.learner_reader = reader_factory is not None
@@ -111,11 +111,11 @@ class RedisServer(LoopServer):
     """A :class:`~tcplessons.eventloop.LoopServer` that speaks RESP (made by
     :func:`start_redis_server`)."""
 
-    databases: List[Keyspace]
-    learner_store: Optional[dict] = None
-    transcript: Optional[list] = None
+    databases: list[Keyspace]
+    learner_store: dict | None = None
+    transcript: list | None = None
 
-    def captured(self, clear: bool = True) -> List[Tuple[int, str, bytes]]:
+    def captured(self, clear: bool = True) -> list[tuple[int, str, bytes]]:
         """What crossed the wire since the last call, whole: ``(client number, "client" or
         "server", bytes)`` in order (needs ``start_redis_server(capture=True)``)."""
         if self.transcript is None:
@@ -142,9 +142,9 @@ class RedisServer(LoopServer):
 
 def start_redis_server(
     *,
-    reader: Optional[Callable[[], object]] = None,
-    handle_command: Optional[Callable[[dict, List[bytes]], bytes]] = None,
-    name: Optional[str] = "redis",
+    reader: Callable[[], object] | None = None,
+    handle_command: Callable[[dict, list[bytes]], bytes] | None = None,
+    name: str | None = "redis",
     host: str = "127.0.0.1",
     port: int = 0,
     log_data: bool = True,
@@ -162,9 +162,9 @@ def start_redis_server(
     Next: connect redis-py to ``server.address``, or run ``server.redis_cli_command()``.
     """
     databases = [Keyspace() for _ in range(DATABASES)]
-    store: Optional[dict] = {} if handle_command is not None else None
+    store: dict | None = {} if handle_command is not None else None
     counter = iter(range(1, 1 << 62))
-    transcript: Optional[list] = [] if capture else None
+    transcript: list | None = [] if capture else None
 
     def make_protocol() -> RedisProtocol:
         return RedisProtocol(databases, next(counter), reader, handle_command, store, transcript)

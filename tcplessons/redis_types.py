@@ -13,7 +13,6 @@ import math
 import re
 from collections import deque
 from itertools import islice
-from typing import Dict, List, Optional, Tuple
 
 from .redis_commands import NOT_AN_INTEGER, SYNTAX_ERROR, WRONGTYPE, Session, command
 from .resp import array, bulk, error, integer, parse_integer
@@ -31,8 +30,8 @@ class SortedSet:
     __slots__ = ("scores", "order")
 
     def __init__(self) -> None:
-        self.scores: Dict[bytes, float] = {}
-        self.order: List[Tuple[float, bytes]] = []
+        self.scores: dict[bytes, float] = {}
+        self.order: list[tuple[float, bytes]] = []
 
     def add(self, member: bytes, score: float) -> bool:
         old = self.scores.get(member)
@@ -70,7 +69,7 @@ def _double(session: Session, score: float) -> bytes:
     return bulk(_score_text(score))
 
 
-def _parse_float(text: bytes) -> Optional[float]:
+def _parse_float(text: bytes) -> float | None:
     if not _FLOAT.fullmatch(text):
         return None
     return float(text)
@@ -92,7 +91,7 @@ def _drop_if_empty(session: Session, key: bytes, value) -> None:
 # -- lists -----------------------------------------------------------------------------------
 
 
-def _push(session: Session, args: List[bytes], left: bool) -> bytes:
+def _push(session: Session, args: list[bytes], left: bool) -> bytes:
     items, problem = _typed(session, args[1], RedisList)
     if problem:
         return problem
@@ -103,16 +102,16 @@ def _push(session: Session, args: List[bytes], left: bool) -> bytes:
 
 
 @command("LPUSH", -3)
-def cmd_lpush(session: Session, args: List[bytes]) -> bytes:
+def cmd_lpush(session: Session, args: list[bytes]) -> bytes:
     return _push(session, args, left=True)
 
 
 @command("RPUSH", -3)
-def cmd_rpush(session: Session, args: List[bytes]) -> bytes:
+def cmd_rpush(session: Session, args: list[bytes]) -> bytes:
     return _push(session, args, left=False)
 
 
-def _pop(session: Session, args: List[bytes], left: bool) -> bytes:
+def _pop(session: Session, args: list[bytes], left: bool) -> bytes:
     if len(args) > 3:
         return error(f"ERR wrong number of arguments for '{args[0].lower().decode()}' command")
     count = None
@@ -135,22 +134,22 @@ def _pop(session: Session, args: List[bytes], left: bool) -> bytes:
 
 
 @command("LPOP", -2)
-def cmd_lpop(session: Session, args: List[bytes]) -> bytes:
+def cmd_lpop(session: Session, args: list[bytes]) -> bytes:
     return _pop(session, args, left=True)
 
 
 @command("RPOP", -2)
-def cmd_rpop(session: Session, args: List[bytes]) -> bytes:
+def cmd_rpop(session: Session, args: list[bytes]) -> bytes:
     return _pop(session, args, left=False)
 
 
 @command("LLEN", 2)
-def cmd_llen(session: Session, args: List[bytes]) -> bytes:
+def cmd_llen(session: Session, args: list[bytes]) -> bytes:
     items, problem = _typed(session, args[1], RedisList)
     return problem or integer(len(items or ()))
 
 
-def _index_range(args: List[bytes], size: int):
+def _index_range(args: list[bytes], size: int):
     start, stop = parse_integer(args[2]), parse_integer(args[3])
     if start is None or stop is None:
         return None
@@ -162,7 +161,7 @@ def _index_range(args: List[bytes], size: int):
 
 
 @command("LRANGE", 4)
-def cmd_lrange(session: Session, args: List[bytes]) -> bytes:
+def cmd_lrange(session: Session, args: list[bytes]) -> bytes:
     items, problem = _typed(session, args[1], RedisList)
     if problem:
         return problem
@@ -176,7 +175,7 @@ def cmd_lrange(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("LINDEX", 3)
-def cmd_lindex(session: Session, args: List[bytes]) -> bytes:
+def cmd_lindex(session: Session, args: list[bytes]) -> bytes:
     items, problem = _typed(session, args[1], RedisList)
     index = parse_integer(args[2])
     if problem:
@@ -198,7 +197,7 @@ def _set_reply(session: Session, members) -> bytes:
 
 
 @command("SADD", -3)
-def cmd_sadd(session: Session, args: List[bytes]) -> bytes:
+def cmd_sadd(session: Session, args: list[bytes]) -> bytes:
     members, problem = _typed(session, args[1], set)
     if problem:
         return problem
@@ -210,7 +209,7 @@ def cmd_sadd(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("SREM", -3)
-def cmd_srem(session: Session, args: List[bytes]) -> bytes:
+def cmd_srem(session: Session, args: list[bytes]) -> bytes:
     members, problem = _typed(session, args[1], set)
     if problem or members is None:
         return problem or b":0\r\n"
@@ -222,25 +221,25 @@ def cmd_srem(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("SMEMBERS", 2)
-def cmd_smembers(session: Session, args: List[bytes]) -> bytes:
+def cmd_smembers(session: Session, args: list[bytes]) -> bytes:
     members, problem = _typed(session, args[1], set)
     return problem or _set_reply(session, members or ())
 
 
 @command("SISMEMBER", 3)
-def cmd_sismember(session: Session, args: List[bytes]) -> bytes:
+def cmd_sismember(session: Session, args: list[bytes]) -> bytes:
     members, problem = _typed(session, args[1], set)
     return problem or integer(bool(members) and args[2] in members)
 
 
 @command("SCARD", 2)
-def cmd_scard(session: Session, args: List[bytes]) -> bytes:
+def cmd_scard(session: Session, args: list[bytes]) -> bytes:
     members, problem = _typed(session, args[1], set)
     return problem or integer(len(members or ()))
 
 
 @command("SPOP", -2)
-def cmd_spop(session: Session, args: List[bytes]) -> bytes:
+def cmd_spop(session: Session, args: list[bytes]) -> bytes:
     if len(args) > 3:
         return SYNTAX_ERROR
     count = None
@@ -265,7 +264,7 @@ def cmd_spop(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("HSET", -4)
-def cmd_hset(session: Session, args: List[bytes]) -> bytes:
+def cmd_hset(session: Session, args: list[bytes]) -> bytes:
     if len(args) % 2:
         return error(f"ERR wrong number of arguments for '{args[0].lower().decode()}' command")
     fields, problem = _typed(session, args[1], dict)
@@ -283,7 +282,7 @@ command("HMSET", -4)(cmd_hset)
 
 
 @command("HGET", 3)
-def cmd_hget(session: Session, args: List[bytes]) -> bytes:
+def cmd_hget(session: Session, args: list[bytes]) -> bytes:
     fields, problem = _typed(session, args[1], dict)
     if problem:
         return problem
@@ -292,13 +291,13 @@ def cmd_hget(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("HGETALL", 2)
-def cmd_hgetall(session: Session, args: List[bytes]) -> bytes:
+def cmd_hgetall(session: Session, args: list[bytes]) -> bytes:
     fields, problem = _typed(session, args[1], dict)
     return problem or session.map([(bulk(k), bulk(v)) for k, v in (fields or {}).items()])
 
 
 @command("HDEL", -3)
-def cmd_hdel(session: Session, args: List[bytes]) -> bytes:
+def cmd_hdel(session: Session, args: list[bytes]) -> bytes:
     fields, problem = _typed(session, args[1], dict)
     if problem or fields is None:
         return problem or b":0\r\n"
@@ -308,25 +307,25 @@ def cmd_hdel(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("HLEN", 2)
-def cmd_hlen(session: Session, args: List[bytes]) -> bytes:
+def cmd_hlen(session: Session, args: list[bytes]) -> bytes:
     fields, problem = _typed(session, args[1], dict)
     return problem or integer(len(fields or ()))
 
 
 @command("HEXISTS", 3)
-def cmd_hexists(session: Session, args: List[bytes]) -> bytes:
+def cmd_hexists(session: Session, args: list[bytes]) -> bytes:
     fields, problem = _typed(session, args[1], dict)
     return problem or integer(args[2] in (fields or {}))
 
 
 @command("HKEYS", 2)
-def cmd_hkeys(session: Session, args: List[bytes]) -> bytes:
+def cmd_hkeys(session: Session, args: list[bytes]) -> bytes:
     fields, problem = _typed(session, args[1], dict)
     return problem or array(list(fields or {}))
 
 
 @command("HVALS", 2)
-def cmd_hvals(session: Session, args: List[bytes]) -> bytes:
+def cmd_hvals(session: Session, args: list[bytes]) -> bytes:
     fields, problem = _typed(session, args[1], dict)
     return problem or array(list((fields or {}).values()))
 
@@ -335,7 +334,7 @@ def cmd_hvals(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("ZADD", -4)
-def cmd_zadd(session: Session, args: List[bytes]) -> bytes:
+def cmd_zadd(session: Session, args: list[bytes]) -> bytes:
     if len(args) % 2:
         return SYNTAX_ERROR
     pairs = []
@@ -353,7 +352,7 @@ def cmd_zadd(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("ZSCORE", 3)
-def cmd_zscore(session: Session, args: List[bytes]) -> bytes:
+def cmd_zscore(session: Session, args: list[bytes]) -> bytes:
     zset, problem = _typed(session, args[1], SortedSet)
     if problem:
         return problem
@@ -362,13 +361,13 @@ def cmd_zscore(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("ZCARD", 2)
-def cmd_zcard(session: Session, args: List[bytes]) -> bytes:
+def cmd_zcard(session: Session, args: list[bytes]) -> bytes:
     zset, problem = _typed(session, args[1], SortedSet)
     return problem or integer(len(zset or ()))
 
 
 @command("ZREM", -3)
-def cmd_zrem(session: Session, args: List[bytes]) -> bytes:
+def cmd_zrem(session: Session, args: list[bytes]) -> bytes:
     zset, problem = _typed(session, args[1], SortedSet)
     if problem or zset is None:
         return problem or b":0\r\n"
@@ -377,7 +376,7 @@ def cmd_zrem(session: Session, args: List[bytes]) -> bytes:
     return integer(removed)
 
 
-def _scored(session: Session, pairs: List[Tuple[float, bytes]], nested: bool) -> bytes:
+def _scored(session: Session, pairs: list[tuple[float, bytes]], nested: bool) -> bytes:
     """Members with their scores: flat in RESP2, [member, score] pairs in RESP3."""
     if session.proto == 3 and nested:
         return b"*%d\r\n" % len(pairs) + b"".join(
@@ -387,7 +386,7 @@ def _scored(session: Session, pairs: List[Tuple[float, bytes]], nested: bool) ->
 
 
 @command("ZPOPMIN", -2)
-def cmd_zpopmin(session: Session, args: List[bytes]) -> bytes:
+def cmd_zpopmin(session: Session, args: list[bytes]) -> bytes:
     if len(args) > 3:
         return SYNTAX_ERROR
     count = 1
@@ -408,7 +407,7 @@ def cmd_zpopmin(session: Session, args: List[bytes]) -> bytes:
 
 
 @command("ZRANGE", -4)
-def cmd_zrange(session: Session, args: List[bytes]) -> bytes:
+def cmd_zrange(session: Session, args: list[bytes]) -> bytes:
     with_scores = False
     for option in args[4:]:
         if option.upper() != b"WITHSCORES":

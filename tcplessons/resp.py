@@ -18,7 +18,7 @@ Then answer each with the encoders below (:func:`simple`, :func:`error`, :func:`
 from __future__ import annotations
 
 import re
-from typing import Iterable, List, Optional, Tuple
+from collections.abc import Iterable
 
 __all__ = [
     "MAX_BULK",
@@ -54,7 +54,7 @@ class RespProtocolError(ValueError):
     """Bytes that are not RESP; the message is Redis's own (``Protocol error: ...``)."""
 
 
-def parse_integer(digits: bytes) -> Optional[int]:
+def parse_integer(digits: bytes) -> int | None:
     """The number ``digits`` spells if it is a canonical 64-bit decimal, else ``None``.
 
     Redis's ``string2ll`` rules: an optional ``-``, no ``+``, no spaces, no ``_``, no
@@ -82,7 +82,7 @@ _WORD_END = b" \t\n\r"  # what ends an unquoted word (not \v, not \f)
 _UNUSUAL = re.compile(rb"['\"\x0b\x0c]")
 
 
-def split_inline(line: bytes) -> List[bytes]:
+def split_inline(line: bytes) -> list[bytes]:
     """The words of an inline command, as Redis's ``sdssplitargs`` splits them.
 
     Words are separated by white space; ``"double quotes"`` take escapes (``\\n``,
@@ -160,14 +160,14 @@ class RespReader:
         self.max_bulk, self.max_inline = max_bulk, max_inline
         self._pending = bytearray()  # the start of an unfinished command
         self._need = 0  # no use parsing again before the buffer is this long
-        self._error: Optional[RespProtocolError] = None
+        self._error: RespProtocolError | None = None
 
     @property
     def buffered(self) -> int:
         """Bytes held for a command that is not finished yet."""
         return len(self._pending)
 
-    def feed(self, data: bytes) -> List[List[bytes]]:
+    def feed(self, data: bytes) -> list[list[bytes]]:
         """The commands ``data`` completes; raises :class:`RespProtocolError` on bad
         input, ``EOFError`` on ``b""`` in the middle of a command."""
         commands, problem = self.read(data)
@@ -175,7 +175,7 @@ class RespReader:
             raise problem  # and again on every later feed: the stream is broken
         return commands
 
-    def read(self, data: bytes) -> Tuple[List[List[bytes]], Optional[Exception]]:
+    def read(self, data: bytes) -> tuple[list[list[bytes]], Exception | None]:
         """``(commands, problem)``: every command complete before any problem, and the
         problem (a :class:`RespProtocolError`, or ``EOFError`` at a hang-up mid-command)."""
         if self._error is not None:
@@ -191,7 +191,7 @@ class RespReader:
                 return [], None
             data = bytes(self._pending)
             self._pending.clear()
-        commands: List[List[bytes]] = []
+        commands: list[list[bytes]] = []
         try:
             pos = self._parse(data, commands)
         except RespProtocolError as problem:
@@ -201,7 +201,7 @@ class RespReader:
             self._pending += memoryview(data)[pos:]
         return commands, None
 
-    def _parse_plain(self, buf: bytes, out: List[List[bytes]]) -> int:
+    def _parse_plain(self, buf: bytes, out: list[list[bytes]]) -> int:
         """The fast path: arrays of short bulks whose payloads hold no ``\\r\\n``, which
         is what clients send nearly always.  One ``split()`` does the scanning; each
         payload is checked against its announced length.  Returns where it stopped: at
@@ -230,7 +230,7 @@ class RespReader:
             return len(buf) - len(parts[last])
         return len(buf) - sum(map(len, parts[i:])) - 2 * (last - i)
 
-    def _parse(self, buf: bytes, out: List[List[bytes]]) -> int:
+    def _parse(self, buf: bytes, out: list[list[bytes]]) -> int:
         """Append every complete command in ``buf`` to ``out``; return where the first
         unfinished one starts.  Mirrors Redis's processMultibulkBuffer/processInlineBuffer."""
         self._need = 0
@@ -324,14 +324,14 @@ def integer(value: int) -> bytes:
     return b":%d\r\n" % value
 
 
-def bulk(value: Optional[bytes]) -> bytes:
+def bulk(value: bytes | None) -> bytes:
     """A bulk string, binary-safe (``$5\\r\\nhello\\r\\n``); ``None`` gives the null bulk."""
     if value is None:
         return NULL
     return b"$%d\r\n%b\r\n" % (len(value), value)
 
 
-def array(items: Optional[Iterable[bytes]]) -> bytes:
+def array(items: Iterable[bytes] | None) -> bytes:
     """An array of bulk strings (``*2\\r\\n$1\\r\\na\\r\\n$1\\r\\nb\\r\\n``); ``None`` gives
     the null array ``*-1``.  Items that are already encoded replies: :func:`array_of`."""
     if items is None:
@@ -340,6 +340,6 @@ def array(items: Optional[Iterable[bytes]]) -> bytes:
     return b"*%d\r\n" % len(items) + b"".join(b"$%d\r\n%b\r\n" % (len(v), v) for v in items)
 
 
-def array_of(replies: List[bytes]) -> bytes:
+def array_of(replies: list[bytes]) -> bytes:
     """An array whose items are already encoded replies (integers, nested arrays...)."""
     return b"*%d\r\n" % len(replies) + b"".join(replies)

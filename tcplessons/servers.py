@@ -25,7 +25,7 @@ import socket
 import struct
 import sys
 import threading
-from typing import Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
 
 from .events import EventLog
 from .tracked import TrackedSocket
@@ -51,7 +51,7 @@ class _Line:
 
     def __init__(self, number: int, sock: TrackedSocket, peer):
         self.number, self.sock, self.peer = number, sock, peer
-        self.thread: Optional[threading.Thread] = None
+        self.thread: threading.Thread | None = None
 
 
 class Server:
@@ -76,18 +76,18 @@ class Server:
         self.one_at_a_time = one_at_a_time
         self.log = EventLog()
         self._lock = threading.Lock()
-        self._lines: Dict[int, _Line] = {}
+        self._lines: dict[int, _Line] = {}
         self._count = 0
         self._stopping = False
         self._stopped = threading.Event()
-        self._on_stop: List[Callable[[], None]] = []
+        self._on_stop: list[Callable[[], None]] = []
 
         # Bind and listen *here*, in the caller's thread: when this constructor returns,
         # the kernel already queues callers in the backlog, so nobody has to sleep().
         self.listener = socket.create_server((host, port), backlog=backlog)
         try:
             self.listener.setblocking(False)
-            self.address: Tuple[str, int] = self.listener.getsockname()[:2]
+            self.address: tuple[str, int] = self.listener.getsockname()[:2]
             # A socket pair lets stop() wake the accept loop at once, on every system
             # (closing a socket from another thread does not wake a blocked accept() on
             # Linux, and shutdown() of a listening socket fails on macOS).
@@ -111,7 +111,7 @@ class Server:
     def port(self) -> int:
         return self.address[1]
 
-    def open_lines(self) -> List[int]:
+    def open_lines(self) -> list[int]:
         """Numbers of the lines whose handler is still running."""
         with self._lock:
             return sorted(self._lines)
@@ -128,7 +128,7 @@ class Server:
         line.sock.hang_up()
         return True
 
-    def waiting(self) -> Optional[int]:
+    def waiting(self) -> int | None:
         """Callers waiting in the backlog, not yet accepted (None where not measurable).
 
         Linux reports the queue length of a listening socket in TCP_INFO's ``unacked``;
@@ -197,7 +197,7 @@ class Server:
     def _wait_for_wake(self, selector, seconds: float) -> bool:
         return any(key.fileobj is self._wake_r for key, _ in selector.select(seconds))
 
-    def _add_line(self, conn: socket.socket, peer) -> Optional[_Line]:
+    def _add_line(self, conn: socket.socket, peer) -> _Line | None:
         conn.setblocking(True)
         with self._lock:
             if self._stopping:
@@ -283,7 +283,7 @@ class Server:
         self.log.record("stopped")
         self._stopped.set()
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -297,7 +297,7 @@ class Server:
 # -- the registry of running servers ------------------------------------------------------
 
 _registry_lock = threading.Lock()
-_running: Dict[str, Server] = {}
+_running: dict[str, Server] = {}
 
 
 def _forget(server: Server) -> None:
@@ -306,7 +306,7 @@ def _forget(server: Server) -> None:
             del _running[server.name]
 
 
-def running_servers() -> List[Server]:
+def running_servers() -> list[Server]:
     """Every server started by :func:`start_server` that has not been stopped."""
     with _registry_lock:
         return list(_running.values())
@@ -323,7 +323,7 @@ atexit.register(stop_all)
 
 def start_server(
     handler: Handler,
-    name: Optional[str] = None,
+    name: str | None = None,
     *,
     host: str = "127.0.0.1",
     port: int = 0,
@@ -365,6 +365,6 @@ def echo_handler(conn: socket.socket) -> None:
         conn.sendall(data)
 
 
-def start_echo_server(name: Optional[str] = "echo", **options) -> Server:
+def start_echo_server(name: str | None = "echo", **options) -> Server:
     """Start the course's echo server (see :func:`start_server` for the options)."""
     return start_server(echo_handler, name, **options)

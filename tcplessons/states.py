@@ -27,7 +27,6 @@ import struct
 import sys
 import time
 import weakref
-from typing import Optional, Tuple
 
 __all__ = ["reset_close", "tcp_state", "wait_for_state"]
 
@@ -36,12 +35,12 @@ _NO_CONNECTION = {"NONE", "CLOSE", "CLOSED"}
 UNKNOWN = "UNKNOWN"
 
 #: The two addresses of every socket read so far, so a closed one can still be read.
-_ends: "weakref.WeakKeyDictionary[socket.socket, Tuple[tuple, Optional[tuple]]]" = (
+_ends: weakref.WeakKeyDictionary[socket.socket, tuple[tuple, tuple | None]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _ends_of(sock: socket.socket) -> Tuple[tuple, Optional[tuple]]:
+def _ends_of(sock: socket.socket) -> tuple[tuple, tuple | None]:
     """(own address, other end's address or None) of ``sock``, remembered for later."""
     if sock.fileno() != -1:
         local = sock.getsockname()
@@ -73,7 +72,7 @@ def _same(a, b) -> bool:
     return (a[0], a[1]) == (b[0], b[1])
 
 
-def _find(connections, local, remote) -> Optional[str]:
+def _find(connections, local, remote) -> str | None:
     for conn in connections:
         if _same(conn.laddr, local) and _same(conn.raddr, remote):
             return conn.status

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import socket
-from typing import Optional
 
 from .events import EventLog
 from .waiting import DONTWAIT, wait_until_ready
@@ -30,7 +29,7 @@ class TrackedSocket(socket.socket):
     Timeouts you set with ``settimeout()`` are honoured exactly as on a plain socket.
     """
 
-    def _track(self, log: EventLog, line: int, peer) -> "TrackedSocket":
+    def _track(self, log: EventLog, line: int, peer) -> TrackedSocket:
         self._log, self._line, self._peer = log, line, peer
         self._closed_logged = False
         # Set when the server itself hung the line up (hang_up(), stop()): then the
@@ -38,7 +37,7 @@ class TrackedSocket(socket.socket):
         self._hung_up_here = False
         self._wake_r, self._wake_w = socket.socketpair()
         #: Seconds a sendall() may make no progress before it fails (None: no limit).
-        self.send_timeout: Optional[float] = None
+        self.send_timeout: float | None = None
         return self
 
     # -- reading -------------------------------------------------------------------------
@@ -166,7 +165,7 @@ class TrackedSocket(socket.socket):
             raise TimeoutError("timed out")
         return not self._hung_up_here
 
-    def _wait_writable(self, timeout: Optional[float], timed_out=None) -> bool:
+    def _wait_writable(self, timeout: float | None, timed_out=None) -> bool:
         if self._hung_up_here:
             return False
         if timeout == 0:
@@ -207,7 +206,7 @@ class StoppableListener(socket.socket):
     """
 
     @classmethod
-    def create(cls, address=("127.0.0.1", 0), backlog: int = 16) -> "StoppableListener":
+    def create(cls, address=("127.0.0.1", 0), backlog: int = 16) -> StoppableListener:
         plain = socket.create_server(address, backlog=backlog)
         listener = cls(plain.family, plain.type, plain.proto, fileno=plain.detach())
         try:

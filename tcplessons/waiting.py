@@ -15,9 +15,9 @@ import errno
 import select
 import socket
 import threading
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
-__all__: List[str] = []
+__all__: list[str] = []
 
 #: ``send(data, DONTWAIT)`` returns what fits at once instead of waiting for room; 0
 #: where the flag does not exist (Windows, which takes a whole send whenever it has room).
@@ -31,8 +31,8 @@ _DONE = (
 
 
 def wait_until_ready(
-    readers: Sequence[socket.socket], writers: Sequence[socket.socket], timeout: Optional[float]
-) -> Optional[list]:
+    readers: Sequence[socket.socket], writers: Sequence[socket.socket], timeout: float | None
+) -> list | None:
     """Wait until one of ``readers`` can be read or one of ``writers`` written.
 
     Returns the ready sockets (a hang-up or an error counts as ready: the next call on

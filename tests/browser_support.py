@@ -25,9 +25,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,7 +86,7 @@ class JupyterLab:
         self.notebooks = Path(notebooks).resolve()
         self.workdir = Path(workdir)
         self.token = secrets.token_hex(24)
-        self.process: Optional[subprocess.Popen] = None
+        self.process: subprocess.Popen | None = None
         self.url = ""
         self.log_path = self.workdir / "jupyterlab.log"
         self.course_settings_installed = False
@@ -121,7 +121,7 @@ class JupyterLab:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values), encoding="utf-8")
 
-    def _app_settings_args(self) -> List[str]:
+    def _app_settings_args(self) -> list[str]:
         """Make sure the course's settings apply, installed or not.
 
         After ``pip install -r requirements.txt`` they sit in the environment's
@@ -139,10 +139,14 @@ class JupyterLab:
         shutil.copy(COURSE_SETTINGS, settings / "overrides.d" / COURSE_SETTINGS.name)
         return [f"--LabApp.app_settings_dir={settings}"]
 
-    def command(self) -> List[str]:
+    def command(self) -> list[str]:
         # The README's `jupyter lab notebooks/`, plus only what a test needs.
         args = [
-            sys.executable, "-m", "jupyter", "lab", str(self.notebooks),
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            str(self.notebooks),
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",
             "--ServerApp.port=0",  # the OS picks a free port; we read it back below
@@ -156,7 +160,7 @@ class JupyterLab:
             args.append("--allow-root")  # CI containers run as root
         return args + self._app_settings_args()
 
-    def start(self, timeout: float = 60) -> "JupyterLab":
+    def start(self, timeout: float = 60) -> JupyterLab:
         env = self._environment()
         self._write_user_settings()
         log = open(self.log_path, "wb")
@@ -178,7 +182,9 @@ class JupyterLab:
 
         def server_info():
             if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"jupyter lab exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
             if info_file.exists():
                 try:
                     return json.loads(info_file.read_text(encoding="utf-8"))
@@ -189,7 +195,9 @@ class JupyterLab:
         try:
             info = wait_until("jupyter lab's runtime file", server_info, timeout)
             self.url = f"http://127.0.0.1:{info['port']}{info.get('base_url', '/')}"
-            wait_until("jupyter lab to answer", lambda: self.api("GET", "api/status") is not None, timeout)
+            wait_until(
+                "jupyter lab to answer", lambda: self.api("GET", "api/status") is not None, timeout
+            )
         except BaseException:
             self.stop()
             raise
@@ -213,7 +221,7 @@ class JupyterLab:
         name = urllib.parse.quote(notebook_name)
         return f"{self.url}lab/tree/{name}?reset&token={self.token}"
 
-    def shut_down_kernels(self, notebook_name: Optional[str] = None) -> None:
+    def shut_down_kernels(self, notebook_name: str | None = None) -> None:
         """End the kernel of ``notebook_name`` (every kernel if None) through the REST API."""
         for session in self.api("GET", "api/sessions") or []:
             if notebook_name is None or session.get("path", "").endswith(notebook_name):
@@ -257,7 +265,7 @@ class JupyterLab:
             except TimeoutError:
                 pass  # nothing more we may do; the next run uses a new runtime folder
 
-    def _leftover_kernels(self) -> List[int]:
+    def _leftover_kernels(self) -> list[int]:
         runtime = str(self.workdir / "runtime") + os.sep
         pids = []
         proc = Path("/proc")
@@ -329,7 +337,7 @@ class Output:
 class Cell:
     type: str
     prompt: str
-    outputs: List[Output] = field(default_factory=list)
+    outputs: list[Output] = field(default_factory=list)
 
     @property
     def ran(self) -> bool:
@@ -349,7 +357,7 @@ class NotebookPage:
 
     # -- reading --------------------------------------------------------------------------
 
-    def cells(self) -> List[Cell]:
+    def cells(self) -> list[Cell]:
         data = self.page.evaluate(_SNAPSHOT_JS)
         if not data:
             return []
@@ -359,11 +367,13 @@ class NotebookPage:
 
     def cell(self, index: int):
         """The DOM element of cell ``index`` (a Playwright locator)."""
-        return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index)
+        return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(
+            index
+        )
 
     # -- opening and running --------------------------------------------------------------
 
-    def open(self, timeout: float = 60) -> "NotebookPage":
+    def open(self, timeout: float = 60) -> NotebookPage:
         self.page.goto(self.lab.page_url(self.name), timeout=timeout * 1000)
         self.page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=timeout * 1000)
         # Wait for the kernel to be ready: the status bar names it and says Idle.
@@ -384,10 +394,12 @@ class NotebookPage:
     def menu(self, menu: str, item: str) -> None:
         """Click ``menu`` in the menu bar, then the item whose label starts with ``item``."""
         self.page.locator(".lm-MenuBar-item", has_text=menu).first.click()
-        entry = self.page.locator(".lm-Menu .lm-Menu-item:not(.lm-mod-disabled)", has_text=item).first
+        entry = self.page.locator(
+            ".lm-Menu .lm-Menu-item:not(.lm-mod-disabled)", has_text=item
+        ).first
         entry.click()
 
-    def restart_and_run_all(self, raises: List[bool], timeout: float = 120) -> List[Cell]:
+    def restart_and_run_all(self, raises: list[bool], timeout: float = 120) -> list[Cell]:
         """Clear every output, then Kernel > Restart Kernel and Run All Cells; wait for the end.
 
         ``raises[i]`` says whether cell ``i`` is tagged ``raises-exception``.  Returns the
@@ -437,7 +449,7 @@ class NotebookPage:
         except TimeoutError:
             return self.cells()  # the caller reports which cells never ran
 
-    def wait_until_idle(self, timeout: float = 120) -> List[Cell]:
+    def wait_until_idle(self, timeout: float = 120) -> list[Cell]:
         """Wait until no cell is queued or running and the kernel is idle."""
 
         def done():
@@ -450,7 +462,7 @@ class NotebookPage:
 
         return wait_until("every cell to finish", done, timeout, every=0.2)
 
-    def wait_for_widgets(self, timeout: float = 10) -> List[Cell]:
+    def wait_for_widgets(self, timeout: float = 10) -> list[Cell]:
         """Wait (at most ``timeout``) until no widget output says "Loading widget...".
 
         Returns the cells either way: a widget still loading then is a finding to report.
@@ -458,7 +470,11 @@ class NotebookPage:
 
         def loaded():
             cells = self.cells()
-            return cells if not any("Loading widget" in o.text for c in cells for o in c.outputs) else None
+            return (
+                cells
+                if not any("Loading widget" in o.text for c in cells for o in c.outputs)
+                else None
+            )
 
         try:
             return wait_until("widgets to render", loaded, timeout)
@@ -505,7 +521,7 @@ class NotebookPage:
 
     # -- pictures -------------------------------------------------------------------------
 
-    def screenshot(self, folder: Path, stem: str, max_height: int = 15000) -> List[Path]:
+    def screenshot(self, folder: Path, stem: str, max_height: int = 15000) -> list[Path]:
         """Save the whole notebook as one tall picture (or a few, for a very long one).
 
         The notebook scrolls inside its own panel, so a plain full-page screenshot shows
@@ -533,7 +549,7 @@ class NotebookPage:
             scroller,
         )
         panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
-        paths: List[Path] = []
+        paths: list[Path] = []
         if not sizes:
             path = folder / f"{stem}.png"
             page.screenshot(path=str(path))
@@ -545,9 +561,10 @@ class NotebookPage:
             page.set_viewport_size({"width": width, "height": height})
             wait_until(
                 "the notebook to grow",
-                lambda: page.evaluate(
-                    "(s) => document.querySelector(s).clientHeight", scroller
-                ) >= height - chrome - 2,
+                lambda: (
+                    page.evaluate("(s) => document.querySelector(s).clientHeight", scroller)
+                    >= height - chrome - 2
+                ),
                 5,
             )
             page_height = height - chrome
@@ -563,5 +580,7 @@ class NotebookPage:
                 paths.append(path)
         finally:
             page.set_viewport_size({"width": width, "height": base_height})
-            page.evaluate("(s) => { const e = document.querySelector(s); if (e) e.scrollTop = 0 }", scroller)
+            page.evaluate(
+                "(s) => { const e = document.querySelector(s); if (e) e.scrollTop = 0 }", scroller
+            )
         return paths

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import nbformat
 
@@ -30,13 +29,17 @@ def read(path: Path):
     return nbformat.read(path, as_version=4)
 
 
-def defined_names(source: str) -> List[str]:
+def defined_names(source: str) -> list[str]:
     """Top-level functions and classes defined by ``source``."""
     tree = ast.parse(source)
-    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    return [
+        n.name
+        for n in tree.body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
 
 
-def exercise_cells(nb) -> List[Tuple[int, object, List[str]]]:
+def exercise_cells(nb) -> list[tuple[int, object, list[str]]]:
     """(index, cell, names defined) for every code cell tagged ``exercise``."""
     found = []
     for index, cell in enumerate(nb.cells):
@@ -45,7 +48,7 @@ def exercise_cells(nb) -> List[Tuple[int, object, List[str]]]:
     return found
 
 
-def stubs() -> Dict[str, Tuple[str, str]]:
+def stubs() -> dict[str, tuple[str, str]]:
     """exercise name -> (notebook name, the stub source its exercise cell holds)."""
     found = {}
     for path in NOTEBOOKS:
@@ -59,11 +62,11 @@ def solution_source(name: str) -> str:
     return (SOLUTIONS / f"{name}.py").read_text()
 
 
-def buggy_variants(name: str) -> List[Path]:
+def buggy_variants(name: str) -> list[Path]:
     return sorted((BUGGY / name).glob("*.py"))
 
 
-def correct_variants(name: str) -> List[Path]:
+def correct_variants(name: str) -> list[Path]:
     return sorted((CORRECT / name).glob("*.py"))
 
 

@@ -14,7 +14,6 @@ import shutil
 import socket
 import subprocess
 import time
-from typing import Dict, List, Tuple
 
 import pytest
 
@@ -77,7 +76,7 @@ class RealRedis:
                 self.process.kill()
                 self.process.wait(10)
 
-    def __enter__(self) -> "RealRedis":
+    def __enter__(self) -> RealRedis:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -89,7 +88,7 @@ def start_real_redis() -> RealRedis:
 
 
 def redis_cli(
-    address: Tuple[str, int], *args: str, input: bytes = None, timeout: float = 60
+    address: tuple[str, int], *args: str, input: bytes = None, timeout: float = 60
 ) -> subprocess.CompletedProcess:
     host, port = address
     return subprocess.run(
@@ -100,7 +99,7 @@ def redis_cli(
     )
 
 
-def redis_benchmark(address: Tuple[str, int], *args: str, timeout: float = 900) -> Dict[str, float]:
+def redis_benchmark(address: tuple[str, int], *args: str, timeout: float = 900) -> dict[str, float]:
     """Run ``redis-benchmark -q`` with ``args``; return {test title: requests per second}."""
     host, port = address
     done = subprocess.run(
@@ -112,7 +111,7 @@ def redis_benchmark(address: Tuple[str, int], *args: str, timeout: float = 900) 
     return {name: float(value) for name, value in FIGURE.findall(done.stdout.replace("\r", "\n"))}
 
 
-def default_tests() -> List[str]:
+def default_tests() -> list[str]:
     """The titles of redis-benchmark's default test set (Redis 7)."""
     return [
         "PING_INLINE",

@@ -153,7 +153,9 @@ def test_course_settings_reach_jupyterlab(lab, capsys):
 
     assert default("@jupyterlab/apputils-extension:notification", "fetchNews") == "false"
     assert default("@jupyterlab/apputils-extension:notification", "checkForUpdates") is False
-    assert default("@jupyterlab/apputils-extension:sessionDialogs", "skipKernelRestartDialog") is True
+    assert (
+        default("@jupyterlab/apputils-extension:sessionDialogs", "skipKernelRestartDialog") is True
+    )
     assert default("@jupyter-widgets/jupyterlab-manager:plugin", "saveState") is False
 
 
@@ -218,7 +220,9 @@ def check_run_all(path, expected: Expected, cells, notebook: NotebookPage) -> No
     page = notebook.page
     problems = []
     if len(cells) != len(expected.cells):
-        problems.append(f"JupyterLab shows {len(cells)} cells, the notebook has {len(expected.cells)}")
+        problems.append(
+            f"JupyterLab shows {len(cells)} cells, the notebook has {len(expected.cells)}"
+        )
     for i, (cell, tags) in enumerate(zip(cells, expected.tags)):
         if cell.type != "code":
             continue
@@ -252,7 +256,9 @@ def check_run_all(path, expected: Expected, cells, notebook: NotebookPage) -> No
             problems.append(f"a dialog is open: {dialog[:200]}")
         kernel_news = [line for line in notebook.lab.log_tail(200).splitlines() if "ernel" in line]
         if kernel_news:
-            problems.append("JupyterLab's log about kernels:\n    " + "\n    ".join(kernel_news[-8:]))
+            problems.append(
+                "JupyterLab's log about kernels:\n    " + "\n    ".join(kernel_news[-8:])
+            )
     assert not problems, f"{path.name} in JupyterLab:\n  " + "\n  ".join(problems)
 
 
@@ -321,7 +327,9 @@ def check_switchboard(notebook: NotebookPage, stem: str):
             assert notebook.cells()[client].running, "the client cell should still be running"
             conn.sendall(b"seen")
     notebook.wait_for_cell(client)
-    assert "b'hello'" in notebook.outputs_text(client) and "b'seen'" in notebook.outputs_text(client)
+    assert "b'hello'" in notebook.outputs_text(client) and "b'seen'" in notebook.outputs_text(
+        client
+    )
 
     # The caller hangs up: the board says so.
     notebook.run_new_cell(HANG_UP_CELL)
@@ -339,7 +347,10 @@ def check_switchboard(notebook: NotebookPage, stem: str):
     # The kernel agrees with what the page shows; stopping the server shows too.
     last = notebook.run_new_cell(BOARD_TEXT_CELL)
     text = notebook.outputs_text(last)
-    assert "line 1: closed" in text and "line 2: closed after the caller finished, 5 bytes in, 5 bytes out" in text, text
+    assert (
+        "line 1: closed" in text
+        and "line 2: closed after the caller finished, 5 bytes in, 5 bytes out" in text
+    ), text
     wait_until("the board to say stopped", lambda: "stopped" in board.text_content(), 10)
     assert not page.js_errors, page.js_errors
     return [path]

@@ -13,18 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from tcplessons import portable
-from tcplessons.framing import LineSplitter, LineTooLong
 from tcplessons import (
     ChatBot,
     ChatClient,
     ChatWindow,
     Room,
     clean_text,
+    portable,
     start_bots,
     start_chat_server,
     stop_all,
 )
+from tcplessons.framing import LineSplitter, LineTooLong
 
 TIMEOUT = 5.0
 
@@ -112,7 +112,12 @@ def test_line_splitter_byte_limit_in_any_chunk_size(size):
         return lines
 
     assert feed_all(b"0123456789\r\n" + "ééééé".encode() + b"\n") == ["0123456789", "ééééé"]
-    for too_long in (b"0123456789a", b"0123456789ab\nok\n", "éééééé\n".encode(), b"0123456789\r\r\n"):
+    for too_long in (
+        b"0123456789a",
+        b"0123456789ab\nok\n",
+        "éééééé\n".encode(),
+        b"0123456789\r\r\n",
+    ):
         with pytest.raises(LineTooLong):
             feed_all(too_long)
 
@@ -231,6 +236,7 @@ def test_ten_mib_without_a_newline_costs_the_server_little_memory():
     chunk = b"y" * (1 << 20)
     tracemalloc.start()
     try:
+
         def pour():
             try:
                 for _ in range(10):
@@ -382,7 +388,9 @@ def test_stop_leaves_no_thread_and_no_file_descriptor():
         bot.close()
     for member in members:
         member.close()
-    assert our_threads() - threads_before == set()  # (a thread of an earlier test may end meanwhile)
+    assert (
+        our_threads() - threads_before == set()
+    )  # (a thread of an earlier test may end meanwhile)
     if fds_before is not None:
         assert open_fds() == fds_before
 
@@ -411,7 +419,9 @@ def test_the_learners_room_drops_a_member_who_never_reads_thanks_to_the_send_dea
     # Lesson 06's recap says every send has a deadline: start_chat_server gives each
     # member's socket one, so a plain sendall() in the learner's room fails with an
     # OSError instead of blocking forever, and rule 2 drops the member.
-    server = start_chat_server(_solution_room(), name="mine", send_timeout=0.2, send_buffer=16 * 1024)
+    server = start_chat_server(
+        _solution_room(), name="mine", send_timeout=0.2, send_buffer=16 * 1024
+    )
     _sleepy_member_is_dropped(server)
 
 
@@ -473,7 +483,13 @@ def test_chat_window_repr_send_and_transcript():
     window.wait_for("ada: <b>not bold</b>")
     assert "&lt;b&gt;" in window._messages.value
     assert window.text() == "\n".join(
-        ["* welcome, you!", "* ada joined", "you: from the box", "you: from the button", "ada: <b>not bold</b>"]
+        [
+            "* welcome, you!",
+            "* ada joined",
+            "you: from the box",
+            "you: from the button",
+            "ada: <b>not bold</b>",
+        ]
     )
     window.close()
     window.close()  # twice is fine
@@ -531,7 +547,7 @@ def test_a_member_who_reads_late_still_gets_every_line_in_order():
     ada.wait_for("* late joined")
     lines = [f"ada: {k:03d} " + "w" * 10_000 for k in range(20)]
     for line in lines:
-        ada.say(line[len("ada: "):])
+        ada.say(line[len("ada: ") :])
     ada.say("done")
     watcher.wait_for("ada: done")  # the room has offered everything to late by now
     expected = "\n".join(lines + ["ada: done"]).encode() + b"\n"

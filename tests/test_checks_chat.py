@@ -65,7 +65,7 @@ class SendLoopAndList:
         with sending:
             view = memoryview(data)
             while view:
-                view = view[conn.send(view):]
+                view = view[conn.send(view) :]
 
     def _tell(self, members, line):
         dead = []
@@ -148,7 +148,9 @@ def test_every_correct_room_passes(room):
 
 
 def test_reference_solution_is_fast_and_gives_the_same_verdict_every_time():
-    obj, _ = load_definition((HERE / "solutions" / "ChatRoom.py").read_text(), "ChatRoom", "solution")
+    obj, _ = load_definition(
+        (HERE / "solutions" / "ChatRoom.py").read_text(), "ChatRoom", "solution"
+    )
     for _ in range(10):
         started = time.perf_counter()
         report = EXERCISE.run(obj)

@@ -4,8 +4,8 @@ give the same verdicts on every run.  The reference solution and the buggy varia
 run by test_exercise_variants.py."""
 
 import pytest
-
 from course import buggy_variants, load_definition, solution_source
+
 from tcplessons.exercises import get_exercise
 
 CREATE_CONNECTION = """

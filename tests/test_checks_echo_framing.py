@@ -6,8 +6,8 @@ import re
 import time
 
 import pytest
-
 from course import load_definition, solution_source
+
 from tcplessons.exercises import get_exercise
 from tcplessons.exercises.tools import PAUSE
 
@@ -16,19 +16,19 @@ IDS = ["handle_echo", "echo_client", "LineReader", "send_message", "recv_message
 # Correct solutions written in other styles than the reference ones.
 OTHER_CORRECT = {
     "handle_echo": {
-        "iter_and_close": '''
+        "iter_and_close": """
 def handle_echo(conn):
     for data in iter(lambda: conn.recv(1024), b""):
         conn.sendall(data)
     conn.close()
-''',
-        "makefile_read1": '''
+""",
+        "makefile_read1": """
 def handle_echo(conn):
     with conn, conn.makefile("rb") as stream:
         while chunk := stream.read1(4096):
             conn.sendall(chunk)
-''',
-        "recv_into_and_errors": '''
+""",
+        "recv_into_and_errors": """
 def handle_echo(conn):
     buffer = bytearray(65536)
     try:
@@ -38,10 +38,10 @@ def handle_echo(conn):
         pass  # the caller vanished: nothing left to echo
     finally:
         conn.close()
-''',
+""",
     },
     "echo_client": {
-        "makefile": '''
+        "makefile": """
 import socket
 
 def echo_client(address, message):
@@ -52,8 +52,8 @@ def echo_client(address, message):
         sock.sendall(message.encode("utf-8"))
         sock.shutdown(socket.SHUT_WR)
         return replies.read().decode("utf-8")
-''',
-        "incremental_decoder": '''
+""",
+        "incremental_decoder": """
 import codecs
 import socket
 
@@ -67,10 +67,10 @@ def echo_client(address, message):
             parts.append(decoder.decode(data))
     parts.append(decoder.decode(b"", final=True))
     return "".join(parts)
-''',
+""",
     },
     "LineReader": {
-        "bytes_first": '''
+        "bytes_first": """
 class LineReader:
     def __init__(self):
         self.buffer = bytearray()
@@ -86,8 +86,8 @@ class LineReader:
             del self.buffer[: end + 1]
             lines.append(line.removesuffix(b"\\r").decode("utf-8", "replace"))
         return lines
-''',
-        "splitlines_keepends": '''
+""",
+        "splitlines_keepends": """
 import codecs
 
 class LineReader:
@@ -105,8 +105,8 @@ class LineReader:
             line, self._text = self._text.split("\\n", 1)
             done.append(line[:-1] if line.endswith("\\r") else line)
         return done
-''',
-        "course_linesplitter": '''
+""",
+        "course_linesplitter": """
 from tcplessons import LineSplitter
 
 class LineReader:
@@ -115,16 +115,16 @@ class LineReader:
 
     def feed(self, data):
         return self.lines.feed(data)
-''',
+""",
     },
     "send_message": {
-        "two_sendalls": '''
+        "two_sendalls": """
 def send_message(sock, text):
     data = text.encode("utf-8")
     sock.sendall(len(data).to_bytes(4, "big"))
     sock.sendall(data)
-''',
-        "send_loop": '''
+""",
+        "send_loop": """
 import struct
 
 def send_message(sock, text):
@@ -132,16 +132,16 @@ def send_message(sock, text):
     wire = memoryview(struct.pack("!I", len(data)) + data)
     while wire:
         wire = wire[sock.send(wire):]
-''',
-        "course_frame": '''
+""",
+        "course_frame": """
 from tcplessons import send_frame
 
 def send_message(sock, text):
     send_frame(sock, text)
-''',
+""",
     },
     "recv_message": {
-        "msg_waitall": '''
+        "msg_waitall": """
 import socket
 import struct
 
@@ -154,8 +154,8 @@ def recv_message(sock):
     if len(body) < n:
         raise EOFError("hung up during the message")
     return body.decode()
-''',
-        "recv_into": '''
+""",
+        "recv_into": """
 def recv_message(sock):
     def exactly(n):
         buffer = bytearray(n)
@@ -168,13 +168,13 @@ def recv_message(sock):
         return bytes(buffer)
 
     return exactly(int.from_bytes(exactly(4), "big")).decode("utf-8")
-''',
-        "course_frame": '''
+""",
+        "course_frame": """
 from tcplessons import recv_frame
 
 def recv_message(sock):
     return recv_frame(sock)
-''',
+""",
     },
 }
 CASES = [(name, style) for name, styles in OTHER_CORRECT.items() for style in styles]

@@ -13,8 +13,8 @@ import sys
 import time
 
 import pytest
-
 from course import BUGGY, buggy_variants, load_definition, solution_source
+
 from tcplessons.exercises import get_exercise
 from tcplessons.exercises.tools import PAUSE
 
@@ -138,7 +138,9 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-@pytest.mark.parametrize("name,label,source", ALTERNATIVES, ids=[f"{n}/{k}" for n, k, _ in ALTERNATIVES])
+@pytest.mark.parametrize(
+    "name,label,source", ALTERNATIVES, ids=[f"{n}/{k}" for n, k, _ in ALTERNATIVES]
+)
 def test_other_correct_solutions_pass(name, label, source):
     obj, _ = load_definition(source, name, label)
     report = get_exercise(name).run(obj)
@@ -174,7 +176,11 @@ def test_a_stub_fails_every_check_at_once(name):
 def test_checks_close_every_socket_they_open(name):
     candidates = [solution_source(name)] + [p.read_text() for p in buggy_variants(name)]
     # Skip variants that loop forever: their thread may still hold the socket a moment.
-    candidates = [c for c in candidates if "spins forever" not in c and "keeps running after the check" not in c]
+    candidates = [
+        c
+        for c in candidates
+        if "spins forever" not in c and "keeps running after the check" not in c
+    ]
     exercise = get_exercise(name)
     obj, _ = load_definition(candidates[0], name)
     exercise.run(obj)  # warm up: imports and lazily opened files
@@ -228,7 +234,9 @@ def open_doorbell():
 
 
 def test_returning_the_address_is_explained_once_then_called_the_same_problem():
-    obj, _ = load_definition((BUGGY / "open_doorbell" / "returns_address.py").read_text(), "open_doorbell")
+    obj, _ = load_definition(
+        (BUGGY / "open_doorbell" / "returns_address.py").read_text(), "open_doorbell"
+    )
     for _ in range(2):  # a second run of the same function explains it again
         results = get_exercise("open_doorbell").run(obj).results
         assert not any(r.passed for r in results)
@@ -238,18 +246,25 @@ def test_returning_the_address_is_explained_once_then_called_the_same_problem():
 
 
 def test_one_socket_for_every_call_is_told_to_make_a_new_socket_not_about_with_blocks():
-    obj, _ = load_definition((BUGGY / "open_doorbell" / "one_socket_for_every_call.py").read_text(), "open_doorbell")
+    obj, _ = load_definition(
+        (BUGGY / "open_doorbell" / "one_socket_for_every_call.py").read_text(), "open_doorbell"
+    )
     report = str(get_exercise("open_doorbell").run(obj))
     assert "each call must make a new socket" in report
     assert "`with` block" not in report
 
 
 def test_a_bytearray_is_explained_once_then_called_the_same_problem():
-    obj, _ = load_definition((BUGGY / "recv_exactly" / "returns_bytearray.py").read_text(), "recv_exactly")
+    obj, _ = load_definition(
+        (BUGGY / "recv_exactly" / "returns_bytearray.py").read_text(), "recv_exactly"
+    )
     failed = [r for r in get_exercise("recv_exactly").run(obj).results if not r.passed]
     assert "hint: convert it before returning: return bytes(buf)" in failed[0].message
     assert len(failed) > 1
-    assert all(r.message.endswith("the same problem as above") and "\n" not in r.message for r in failed[1:])
+    assert all(
+        r.message.endswith("the same problem as above") and "\n" not in r.message
+        for r in failed[1:]
+    )
 
 
 # --- recv_all's 2 MB: slow but steady passes, ignoring b"" fails fast ---------------------
@@ -279,7 +294,9 @@ def test_ignoring_the_hang_up_fails_the_large_check_about_a_second_after_the_las
     from tcplessons.exercises.model import CheckFailed
     from tcplessons.exercises.stream import EOF_TIMEOUT
 
-    obj, _ = load_definition((BUGGY / "recv_all" / "loops_forever_on_hang_up.py").read_text(), "recv_all")
+    obj, _ = load_definition(
+        (BUGGY / "recv_all" / "loops_forever_on_hang_up.py").read_text(), "recv_all"
+    )
     start = time.perf_counter()
     with pytest.raises(CheckFailed, match="did not return"):
         _large_check().run(obj)

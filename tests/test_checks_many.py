@@ -2,7 +2,6 @@
 and leave nothing behind: no thread spinning, no stderr, threading.excepthook restored."""
 
 import selectors
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -68,7 +67,7 @@ def with_a_polling_timeout(listener, handler):
     while True:
         try:
             conn, _ = listener.accept()
-        except socket.timeout:
+        except TimeoutError:
             continue
         except OSError:
             return

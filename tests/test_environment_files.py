@@ -7,9 +7,7 @@ from course import ROOT
 
 def requirement_lines(lines):
     return sorted(
-        line.strip()
-        for line in lines
-        if line.strip() and not line.strip().startswith("#")
+        line.strip() for line in lines if line.strip() and not line.strip().startswith("#")
     )
 
 
@@ -18,7 +16,9 @@ def test_requirements_and_environment_agree():
     text = (ROOT / "environment.yml").read_text()
     pip_section = text.split("- pip:", 1)[1]
     conda_side = requirement_lines(
-        re.sub(r"^\s*-\s+", "", line) for line in pip_section.splitlines() if line.strip().startswith("-")
+        re.sub(r"^\s*-\s+", "", line)
+        for line in pip_section.splitlines()
+        if line.strip().startswith("-")
     )
     assert pip_side == conda_side
 
@@ -34,7 +34,11 @@ def test_requirements_install_the_package_and_the_named_tools():
 
 def test_readme_quick_start_has_the_three_commands():
     readme = (ROOT / "README.md").read_text()
-    for command in ("python -m pip install -r requirements.txt", "jupyter lab notebooks/", "pytest"):
+    for command in (
+        "python -m pip install -r requirements.txt",
+        "jupyter lab notebooks/",
+        "pytest",
+    ):
         assert f"\n{command}\n" in readme, command
 
 

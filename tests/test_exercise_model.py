@@ -12,15 +12,27 @@ def make_exercise():
     def _(fn):
         got = fn(2)
         if not isinstance(got, int):
-            raise CheckFailed("double(2) did not return an int", got=repr(got), hint="return a number", cause="type")
+            raise CheckFailed(
+                "double(2) did not return an int",
+                got=repr(got),
+                hint="return a number",
+                cause="type",
+            )
         if got != 4:
-            raise CheckFailed("double(2) is wrong", sent="2", got=repr(got), expected="4", hint="multiply by 2")
+            raise CheckFailed(
+                "double(2) is wrong", sent="2", got=repr(got), expected="4", hint="multiply by 2"
+            )
 
     @ex.check("doubles 5")
     def _(fn):
         got = fn(5)
         if not isinstance(got, int):
-            raise CheckFailed("double(5) did not return an int", got=repr(got), hint="return a number", cause="type")
+            raise CheckFailed(
+                "double(5) did not return an int",
+                got=repr(got),
+                hint="return a number",
+                cause="type",
+            )
         if got != 10:
             raise CheckFailed("double(5) is wrong", expected="10")
 
@@ -30,7 +42,10 @@ def make_exercise():
 def test_a_correct_answer_passes_every_check():
     report = make_exercise().run(lambda n: n * 2)
     assert report.passed and report.score == report.max_score == 2
-    assert str(report) == "double: all 2 checks passed. Well done!\n  [pass] doubles 2\n  [pass] doubles 5"
+    assert (
+        str(report)
+        == "double: all 2 checks passed. Well done!\n  [pass] doubles 2\n  [pass] doubles 5"
+    )
 
 
 def test_a_failure_says_what_was_sent_got_expected_and_a_hint():

@@ -13,8 +13,8 @@ default, that many times when the variable is set).
 import os
 
 import pytest
-
 from course import buggy_variants, correct_variants, load_definition, solution_source, stubs
+
 from tcplessons.exercises import all_exercises, get_exercise
 
 EXERCISES = [e.id for e in all_exercises()]
@@ -72,4 +72,6 @@ def test_buggy_variant_fails_with_its_message_the_same_way_every_run(name, path)
         messages = [r.message for r in report.results if not r.passed]
         assert any(expect in m for m in messages), f"{expect!r} not in:\n{report}"
         reports.append(str(report))
-    assert all(r == reports[0] for r in reports), "the report changed between runs:\n" + "\n---\n".join(reports)
+    assert all(r == reports[0] for r in reports), (
+        "the report changed between runs:\n" + "\n---\n".join(reports)
+    )

@@ -20,7 +20,7 @@ from tcplessons import (
 )
 from tcplessons.exercises.tools import loopback_pair
 
-TEXT = "héllo\r\nwörld\n日本 🙂\n\nlast".encode("utf-8")
+TEXT = "héllo\r\nwörld\n日本 🙂\n\nlast".encode()
 LINES = ["héllo", "wörld", "日本 🙂", "", "last"]
 
 
@@ -136,7 +136,9 @@ def test_frame_decoder_hang_up_mid_message_is_eof():
 def test_send_and_recv_frame_over_a_real_connection():
     with loopback_pair() as (client, server):
         big = "日本語 " * 100_000
-        sender = threading.Thread(target=lambda: [send_frame(client, t) for t in ("one", big, "three")])
+        sender = threading.Thread(
+            target=lambda: [send_frame(client, t) for t in ("one", big, "three")]
+        )
         sender.start()
         assert [recv_frame(server) for _ in range(3)] == ["one", big, "three"]
         sender.join(5)

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from course import NOTEBOOK_DIR, NOTEBOOKS, ROOT
 
 NAME = re.compile(r"^\d\d-[a-z0-9]+(-[a-z0-9]+)*\.ipynb$")
@@ -35,7 +34,9 @@ def test_there_are_lessons():
 
 
 def test_only_lessons_live_in_the_notebooks_folder():
-    strays = [p.name for p in NOTEBOOK_DIR.iterdir() if p.suffix == ".ipynb" and not NAME.match(p.name)]
+    strays = [
+        p.name for p in NOTEBOOK_DIR.iterdir() if p.suffix == ".ipynb" and not NAME.match(p.name)
+    ]
     assert strays == []
 
 
@@ -86,7 +87,9 @@ class TestNotebook:
         for i, cell in enumerate(cells):
             if "exercise" in cell.get("metadata", {}).get("tags", []):
                 source = "".join(cell["source"])
-                assert "NotImplementedError" in source, f"cell {i}: the committed stub must be unsolved"
+                assert "NotImplementedError" in source, (
+                    f"cell {i}: the committed stub must be unsolved"
+                )
                 following = "".join(cells[i + 1]["source"])
                 assert "check" in cells[i + 1].get("metadata", {}).get("tags", []), i
                 assert following.startswith("check("), following

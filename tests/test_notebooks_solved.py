@@ -2,9 +2,8 @@
 cells, shows every check passing — what a learner who solved it all would see."""
 
 import pytest
-from nbclient import NotebookClient
-
 from course import NOTEBOOK_DIR, NOTEBOOKS, exercise_cells, read, solution_source
+from nbclient import NotebookClient
 
 WITH_EXERCISES = [p for p in NOTEBOOKS if exercise_cells(read(p))]
 

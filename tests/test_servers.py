@@ -76,7 +76,7 @@ def test_stop_is_fast_and_leaves_nothing_behind():
 def test_stop_closes_open_lines_and_is_idempotent():
     server = start_echo_server()
     calls = [connect(server.address) for _ in range(5)]
-    for i, sock in enumerate(calls, 1):
+    for _i, sock in enumerate(calls, 1):
         sock.sendall(b"hi")
         assert sock.recv(2) == b"hi"
     server.stop()
@@ -225,7 +225,9 @@ def test_servers_die_with_the_process():
         "s = start_echo_server()\n"
         "print(s.port, flush=True)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0 and result.stderr == ""
     with socket.socket() as probe:
         with pytest.raises(ConnectionRefusedError):

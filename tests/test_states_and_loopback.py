@@ -6,8 +6,14 @@ import time
 
 import pytest
 
-from tcplessons import closed_port, has_ipv6_loopback, reset_close, silent_listener
-from tcplessons import tcp_state, wait_for_state
+from tcplessons import (
+    closed_port,
+    has_ipv6_loopback,
+    reset_close,
+    silent_listener,
+    tcp_state,
+    wait_for_state,
+)
 
 
 def test_the_life_of_one_call():

@@ -25,7 +25,11 @@ def servers():
 
     def start(handler=None, **options):
         name = f"sb-test-{len(started)}"
-        server = start_server(handler, name, **options) if handler else start_echo_server(name, **options)
+        server = (
+            start_server(handler, name, **options)
+            if handler
+            else start_echo_server(name, **options)
+        )
         started.append(server)
         return server
 
@@ -63,7 +67,9 @@ def echo_call(address, data):
 def test_a_call_in_both_directions_then_the_caller_hangs_up(servers):
     server = servers()
     board = Switchboard(server)
-    assert lines_of(board) == [f"Doorbell {server.name!r} on 127.0.0.1: listening, 0 callers waiting"]
+    assert lines_of(board) == [
+        f"Doorbell {server.name!r} on 127.0.0.1: listening, 0 callers waiting"
+    ]
 
     with socket.create_connection(server.address, timeout=WAIT) as sock:
         server.log.wait_for("connected", line=1, timeout=WAIT)
@@ -75,7 +81,9 @@ def test_a_call_in_both_directions_then_the_caller_hangs_up(servers):
         sock.sendall(b"!")
         assert sock.recv(1) == b"!"
     server.log.wait_for("closed", line=1, timeout=WAIT)
-    assert lines_of(board)[1:] == ["line 1: closed after the caller finished, 6 bytes in, 6 bytes out"]
+    assert lines_of(board)[1:] == [
+        "line 1: closed after the caller finished, 6 bytes in, 6 bytes out"
+    ]
     board.close()
 
 
@@ -105,7 +113,9 @@ def test_a_board_replays_what_happened_before_it_was_built(servers):
     echo_call(server.address, b"abc")
     server.log.wait_for("closed", line=1, timeout=WAIT)
     board = Switchboard(server)
-    assert lines_of(board)[1:] == ["line 1: closed after the caller finished, 3 bytes in, 3 bytes out"]
+    assert lines_of(board)[1:] == [
+        "line 1: closed after the caller finished, 3 bytes in, 3 bytes out"
+    ]
 
 
 def test_ring_dials_and_the_line_is_open_when_it_returns(servers):
@@ -272,12 +282,17 @@ def test_many_concurrent_callers_counts_exact_and_rows_bounded(servers):
     assert lines_of(board) == [
         f"Doorbell {server.name!r} on 127.0.0.1: listening, 0 callers waiting",
         "… 5 earlier lines not shown",
-    ] + [f"line {n}: closed after the caller finished, 50000 bytes in, 50000 bytes out" for n in range(6, callers + 1)]
+    ] + [
+        f"line {n}: closed after the caller finished, 50000 bytes in, 50000 bytes out"
+        for n in range(6, callers + 1)
+    ]
     assert len(board.lines_box.children) == shown
     assert board.more.value == "… 5 earlier lines not shown"
     # Every line is counted, shown or not.
     assert sorted(board._picture.lines) == list(range(1, callers + 1))
-    assert {(l.bytes_in, l.bytes_out) for l in board._picture.lines.values()} == {(size, size)}
+    assert {(row.bytes_in, row.bytes_out) for row in board._picture.lines.values()} == {
+        (size, size)
+    }
 
 
 def test_repr_is_constant(servers):
@@ -359,7 +374,10 @@ def test_a_flood_of_tiny_reads_is_counted_exactly_and_reaches_the_widgets(server
             timer.join(WAIT)
         assert "line 1: open, 3000 bytes in, 0 bytes out" in board._row_texts[0].value
     server.log.wait_for("closed", line=1, timeout=WAIT)
-    assert "line 1: closed after the caller finished, 3000 bytes in, 0 bytes out" in board._row_texts[0].value
+    assert (
+        "line 1: closed after the caller finished, 3000 bytes in, 0 bytes out"
+        in board._row_texts[0].value
+    )
 
 
 def test_stopping_in_the_middle_of_a_flood_leaves_no_board_thread(servers):

@@ -33,7 +33,7 @@ import inspect
 import socket
 import struct
 import threading
-from typing import Callable, List, Optional
+from collections.abc import Callable
 
 from .model import CheckFailed, Exercise
 from .registry import register
@@ -114,8 +114,8 @@ class _Server:
         self.go = threading.Event()  # set when this server may reply
         self.go.set()
         self.probe = threading.Event()  # silent mode: check whether the caller closed
-        self.caller_closed: Optional[bool] = None
-        self.conn: Optional[socket.socket] = None
+        self.caller_closed: bool | None = None
+        self.conn: socket.socket | None = None
         self.over = False  # the check is over: stop at once
         self.thread = threading.Thread(
             target=self._run, name="tcplessons check server", daemon=True
@@ -191,7 +191,7 @@ def _run_learner(fn, addresses, message: bytes, timeout: float, *, while_open=No
     dict) receives the loop as ``box["loop"]``.
     """
     box = {} if box is None else box
-    unhandled: List[str] = []
+    unhandled: list[str] = []
 
     async def main(loop):
         result = fn(addresses, message, timeout)
@@ -290,7 +290,7 @@ def _describe(slot) -> str:
     return repr(slot)[:60]
 
 
-def _expect_list(result, n: int) -> List:
+def _expect_list(result, n: int) -> list:
     if not isinstance(result, list) or len(result) != n:
         raise CheckFailed(
             f"call_all returned {_describe(result)}",

@@ -25,11 +25,19 @@ import select
 import socket
 import threading
 from collections import Counter
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
 
 from .model import CheckFailed, Exercise
 from .registry import register
-from .tools import CALL_TIMEOUT, READ_TIMEOUT, CheckSocket, LearnerCall, ShortSendSocket, adopt, reset
+from .tools import (
+    CALL_TIMEOUT,
+    READ_TIMEOUT,
+    CheckSocket,
+    LearnerCall,
+    ShortSendSocket,
+    adopt,
+    reset,
+)
 
 __all__ = ["chat_room_exercise"]
 
@@ -112,7 +120,7 @@ class _GateSocket(CheckSocket):
     time, not once in a thousand runs.
     """
 
-    gate: Optional["_Gate"] = None
+    gate: _Gate | None = None
 
     def _pause(self) -> None:
         gate = self.gate
@@ -131,7 +139,7 @@ class _GateSocket(CheckSocket):
 
 class _Gate:
     def __init__(self):
-        self.thread: Optional[threading.Thread] = None
+        self.thread: threading.Thread | None = None
         self.hit = threading.Event()
         self.open = threading.Event()
 
@@ -141,13 +149,13 @@ class _Overlap:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.midline: Optional[threading.Thread] = None  # whose line is half sent
+        self.midline: threading.Thread | None = None  # whose line is half sent
         self.held = threading.Event()  # a half-sent line is waiting for another thread
         self.intruded = threading.Event()  # another thread sent in the middle of it
         self.waited = False
         self.armed = False  # only the concurrent part of the check holds a line
         self.written = 0  # bytes sent on this line so far
-        self.mixed_at: Optional[int] = None  # where the first intruding piece ended
+        self.mixed_at: int | None = None  # where the first intruding piece ended
 
 
 class _SliceSocket(CheckSocket):
@@ -159,7 +167,7 @@ class _SliceSocket(CheckSocket):
     the first line every time; a room with one makes the other thread wait its turn.
     """
 
-    overlap: Optional[_Overlap] = None
+    overlap: _Overlap | None = None
 
     def send(self, data, flags: int = 0) -> int:
         probe = self.overlap
@@ -187,7 +195,7 @@ class _SliceSocket(CheckSocket):
     def sendall(self, data, flags: int = 0) -> None:
         view = memoryview(data).cast("B")
         while view:  # bounded: every send() writes at least one byte or raises
-            view = view[self.send(view, flags):]
+            view = view[self.send(view, flags) :]
 
 
 class _Run(LearnerCall):
@@ -205,15 +213,17 @@ class _Run(LearnerCall):
 class _Harness:
     """The learner's room, and the members the check gave it (real loopback sockets)."""
 
-    def __init__(self, cls, stack: contextlib.ExitStack, sock_class=None, gate: Optional[_Gate] = None):
+    def __init__(
+        self, cls, stack: contextlib.ExitStack, sock_class=None, gate: _Gate | None = None
+    ):
         self.stack = stack
         self.overlap = _Overlap()
         self.sock_class = sock_class
         self.gate = gate
         self.listener = stack.enter_context(socket.create_server(("127.0.0.1", 0)))
-        self.clients: Dict[str, socket.socket] = {}
-        self.sides: Dict[str, socket.socket] = {}
-        self.actions: List[str] = []
+        self.clients: dict[str, socket.socket] = {}
+        self.sides: dict[str, socket.socket] = {}
+        self.actions: list[str] = []
         self.room = _Run(cls).start().finish("ChatRoom()")
 
     def member(self, name: str, sock_class=None) -> socket.socket:
@@ -277,7 +287,7 @@ class _Harness:
         select.select([self.sides[name]], [], [], READ)
 
 
-def _lines(data: bytes) -> List[bytes]:
+def _lines(data: bytes) -> list[bytes]:
     return data.splitlines(keepends=True)
 
 
@@ -289,7 +299,7 @@ def _expect(
     any_order: int = 0,
     sender: str = "",
     missing_hint: str = "",
-    got: Optional[bytes] = None,
+    got: bytes | None = None,
 ) -> None:
     """``name`` must have received exactly ``expected`` (the last ``any_order`` lines in
     any order); ``got`` if the check has already read it."""
@@ -300,10 +310,9 @@ def _expect(
     if any_order:
         head, tail = list(expected[:-any_order]), list(expected[-any_order:])
         got_lines = _lines(got)
-        if (
-            b"".join(got_lines[: len(head)]) == "".join(head).encode()
-            and Counter(got_lines[len(head):]) == Counter(t.encode() for t in tail)
-        ):
+        if b"".join(got_lines[: len(head)]) == "".join(head).encode() and Counter(
+            got_lines[len(head) :]
+        ) == Counter(t.encode() for t in tail):
             return
     what, hint = _diagnose(name, got, want, sender, missing_hint)
     raise CheckFailed(what, sent=h.doing(), got=_show(got), expected=_show(want), hint=hint)
@@ -318,12 +327,21 @@ def _missing_newlines(got: bytes, want: bytes) -> bool:
     )
 
 
-def _diagnose(name: str, got: bytes, want: bytes, sender: str, missing_hint: str = "") -> Tuple[str, str]:
+def _diagnose(
+    name: str, got: bytes, want: bytes, sender: str, missing_hint: str = ""
+) -> tuple[str, str]:
     if not got and want:
-        return f"{name} received nothing", "send each line to every member with conn.sendall(line.encode())"
+        return (
+            f"{name} received nothing",
+            "send each line to every member with conn.sendall(line.encode())",
+        )
     if _missing_newlines(got, want):
         return f"the lines {name} received do not end with a newline", NEWLINE_HINT
-    if sender and f"\n{sender}: ".encode() in b"\n" + got and f"\n{sender}: ".encode() not in b"\n" + want:
+    if (
+        sender
+        and f"\n{sender}: ".encode() in b"\n" + got
+        and f"\n{sender}: ".encode() not in b"\n" + want
+    ):
         return (
             f"the sender {sender} received its own message back",
             "broadcast() sends to every member except the sender: skip the member whose name is sender",
@@ -335,7 +353,11 @@ def _diagnose(name: str, got: bytes, want: bytes, sender: str, missing_hint: str
         )
     got_lines, want_lines = _lines(got), _lines(want)
     partial = [g for g in got_lines if not g.endswith(b"\n")]
-    partial += [g for g in got_lines if g not in want_lines and any(w.startswith(g[:-1]) for w in want_lines)]
+    partial += [
+        g
+        for g in got_lines
+        if g not in want_lines and any(w.startswith(g[:-1]) for w in want_lines)
+    ]
     if partial:
         return f"only part of what was sent to {name} arrived", SENDALL_HINT
     missing = list((Counter(want_lines) - Counter(got_lines)).elements())
@@ -355,7 +377,9 @@ def _diagnose(name: str, got: bytes, want: bytes, sender: str, missing_hint: str
     )
 
 
-@chat_room_exercise.check("join() sends '* NAME joined' to everyone already in the room, not to the newcomer")
+@chat_room_exercise.check(
+    "join() sends '* NAME joined' to everyone already in the room, not to the newcomer"
+)
 def _join_sends_name_joined_everyone_already(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
@@ -365,7 +389,9 @@ def _join_sends_name_joined_everyone_already(cls):
         _expect(h, "cy", [])
 
 
-@chat_room_exercise.check("broadcast() sends 'SENDER: TEXT' in UTF-8 to every member except the sender")
+@chat_room_exercise.check(
+    "broadcast() sends 'SENDER: TEXT' in UTF-8 to every member except the sender"
+)
 def _broadcast_sends_sender_text_utf_8(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
@@ -377,7 +403,9 @@ def _broadcast_sends_sender_text_utf_8(cls):
         _expect(h, "cy", ["bob: héllo, wörld\n", "ada: hi bob\n"])
 
 
-@chat_room_exercise.check("leave() sends '* NAME left' to the rest and leaves the member's socket open")
+@chat_room_exercise.check(
+    "leave() sends '* NAME left' to the rest and leaves the member's socket open"
+)
 def _leave_sends_name_left_rest_leaves(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
@@ -386,12 +414,18 @@ def _leave_sends_name_left_rest_leaves(cls):
         h.call("broadcast", "ada", "bye bob")
         _expect(h, "bob", ["* cy joined\n"])
         left_hint = "leave() tells the rest: send '* NAME left' to every member still in the room"
-        _expect(h, "ada", ["* bob joined\n", "* cy joined\n", "* bob left\n"], sender="ada", missing_hint=left_hint)
+        _expect(
+            h,
+            "ada",
+            ["* bob joined\n", "* cy joined\n", "* bob left\n"],
+            sender="ada",
+            missing_hint=left_hint,
+        )
         _expect(h, "cy", ["* bob left\n", "ada: bye bob\n"], missing_hint=left_hint)
 
 
 @contextlib.contextmanager
-def _bob_vanished(cls) -> Iterator["_Harness"]:
+def _bob_vanished(cls) -> Iterator[_Harness]:
     """Ada, Bob and Cy join; then Bob's line is reset."""
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
@@ -402,7 +436,7 @@ def _bob_vanished(cls) -> Iterator["_Harness"]:
 
 
 @contextlib.contextmanager
-def _no_socket_error(h: "_Harness", method: str, hint: str) -> Iterator[None]:
+def _no_socket_error(h: _Harness, method: str, hint: str) -> Iterator[None]:
     """Fail the check if ``method`` lets a vanished member's socket error escape."""
     try:
         yield
@@ -416,13 +450,22 @@ def _no_socket_error(h: "_Harness", method: str, hint: str) -> Iterator[None]:
         ) from None
 
 
-@chat_room_exercise.check("a member whose line fails is removed and announced as left; the others still get every message")
+@chat_room_exercise.check(
+    "a member whose line fails is removed and announced as left; the others still get every message"
+)
 def _drops_a_member_whose_line_fails(cls):
     with _bob_vanished(cls) as h:
         with _no_socket_error(h, "broadcast", FAIL_HINT):
             h.call("broadcast", "ada", "anyone there?")
             h.call("broadcast", "cy", "still here")
-        _expect(h, "cy", ["ada: anyone there?\n", "* bob left\n"], any_order=2, sender="cy", missing_hint=FAIL_HINT)
+        _expect(
+            h,
+            "cy",
+            ["ada: anyone there?\n", "* bob left\n"],
+            any_order=2,
+            sender="cy",
+            missing_hint=FAIL_HINT,
+        )
         _expect(
             h,
             "ada",
@@ -432,7 +475,9 @@ def _drops_a_member_whose_line_fails(cls):
         )
 
 
-@chat_room_exercise.check("join() does not fail when a member has vanished; the vanished member is announced as left")
+@chat_room_exercise.check(
+    "join() does not fail when a member has vanished; the vanished member is announced as left"
+)
 def _join_survives_a_vanished_member(cls):
     with _bob_vanished(cls) as h:
         join_hint = (
@@ -442,7 +487,13 @@ def _join_survives_a_vanished_member(cls):
         with _no_socket_error(h, "join", join_hint):
             h.join("dee")
         h.call("broadcast", "ada", "welcome dee")
-        _expect(h, "cy", ["* dee joined\n", "* bob left\n", "ada: welcome dee\n"], any_order=3, missing_hint=FAIL_HINT)
+        _expect(
+            h,
+            "cy",
+            ["* dee joined\n", "* bob left\n", "ada: welcome dee\n"],
+            any_order=3,
+            missing_hint=FAIL_HINT,
+        )
         _expect(
             h,
             "ada",
@@ -460,7 +511,9 @@ NEVER_READS_HINT = (
 )
 
 
-@chat_room_exercise.check("a member who never reads is removed and announced as left; the others still get every message")
+@chat_room_exercise.check(
+    "a member who never reads is removed and announced as left; the others still get every message"
+)
 def _drops_a_member_who_never_reads(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack)
@@ -470,16 +523,22 @@ def _drops_a_member_who_never_reads(cls):
         with _no_socket_error(h, "broadcast", NEVER_READS_HINT):
             h.call("broadcast", "ada", "is everyone reading?")
         _expect(
-            h, "bob",
+            h,
+            "bob",
             ["* cy joined\n", "* zoe joined\n", "ada: is everyone reading?\n", "* zoe left\n"],
-            any_order=2, missing_hint=NEVER_READS_HINT,
+            any_order=2,
+            missing_hint=NEVER_READS_HINT,
         )
         with _no_socket_error(h, "broadcast", NEVER_READS_HINT):
             h.call("broadcast", "cy", "I am")
         _expect(h, "bob", ["cy: I am\n"], missing_hint=NEVER_READS_HINT)
         _expect(
-            h, "cy", ["* zoe joined\n", "ada: is everyone reading?\n", "* zoe left\n"],
-            any_order=2, sender="cy", missing_hint=NEVER_READS_HINT,
+            h,
+            "cy",
+            ["* zoe joined\n", "ada: is everyone reading?\n", "* zoe left\n"],
+            any_order=2,
+            sender="cy",
+            missing_hint=NEVER_READS_HINT,
         )
 
 
@@ -503,7 +562,10 @@ def _leave_of_a_stranger_does_nothing(cls):
             ) from None
         h.call("broadcast", "ada", "anyone?")
         _expect(
-            h, "ada", ["* bob joined\n", "* bob left\n"], sender="ada",
+            h,
+            "ada",
+            ["* bob joined\n", "* bob left\n"],
+            sender="ada",
             missing_hint="leave() tells the rest: send '* NAME left' to every member still in the room",
         )
         got = h.received("bob")
@@ -534,7 +596,14 @@ def _leave_after_a_drop_is_quiet(cls):
                 hint="when leave(name) finds no such member (already dropped), it does nothing: "
                 "announce '* NAME left' only if the member was still in the room",
             )
-        _expect(h, "cy", ["ada: anyone there?\n", "* bob left\n"], any_order=2, missing_hint=FAIL_HINT, got=got)
+        _expect(
+            h,
+            "cy",
+            ["ada: anyone there?\n", "* bob left\n"],
+            any_order=2,
+            missing_hint=FAIL_HINT,
+            got=got,
+        )
 
 
 @chat_room_exercise.check("a member who stops reading does not hold up the rest of the room")
@@ -557,7 +626,9 @@ def _no_lock_held_while_sending(cls):
         shown = "broadcast('sid', 'I still type, but never read')"
         h.actions.append(shown)
         try:
-            _Run(h.room.broadcast, "sid", "I still type, but never read").start().finish(shown, READ)
+            _Run(h.room.broadcast, "sid", "I still type, but never read").start().finish(
+                shown, READ
+            )
         except CheckFailed:
             raise CheckFailed(
                 "broadcast() waited while another thread was sending to a member who does not read",
@@ -570,10 +641,17 @@ def _no_lock_held_while_sending(cls):
         finally:
             gate.open.set()
         talk.finish("broadcast('ada', 'hello')")
-        _expect(h, "bob", ["* sid joined\n", "ada: hello\n", "sid: I still type, but never read\n"], any_order=2)
+        _expect(
+            h,
+            "bob",
+            ["* sid joined\n", "ada: hello\n", "sid: I still type, but never read\n"],
+            any_order=2,
+        )
 
 
-@chat_room_exercise.check("sends whole lines with sendall(), even when the kernel takes a few bytes per send()")
+@chat_room_exercise.check(
+    "sends whole lines with sendall(), even when the kernel takes a few bytes per send()"
+)
 def _sends_whole_lines_sendall_even_kernel(cls):
     with contextlib.ExitStack() as stack:
         h = _Harness(cls, stack, sock_class=ShortSendSocket)
@@ -585,7 +663,9 @@ def _sends_whole_lines_sendall_even_kernel(cls):
         _expect(h, "ada", ["* bob joined\n"], sender="ada")
 
 
-@chat_room_exercise.check("join(), leave() and broadcast() are safe to call from many threads at once")
+@chat_room_exercise.check(
+    "join(), leave() and broadcast() are safe to call from many threads at once"
+)
 def _join_leave_broadcast_are_safe_call(cls):
     with contextlib.ExitStack() as stack:
         gate = _Gate()
@@ -670,7 +750,9 @@ def _two_threads_sending_same_member_never(cls):
                 hint=SEND_LOCK_HINT,
             )
         what, hint = _diagnose("bob", got, wanted, "bob")
-        raise CheckFailed(what, sent=h.doing(), got=_show_mixed(got, h.overlap), expected=_show(wanted), hint=hint)
+        raise CheckFailed(
+            what, sent=h.doing(), got=_show_mixed(got, h.overlap), expected=_show(wanted), hint=hint
+        )
 
 
 def _show_mixed(got: bytes, overlap: _Overlap) -> str:

@@ -44,11 +44,7 @@ def watching_connects() -> Iterator[list[ConnectCall]]:
 
     def connect(sock, address):
         with contextlib.suppress(Exception):  # a bad address is connect()'s to report
-            calls.append(
-                ConnectCall(
-                    threading.get_ident(), tuple(address)[:2], sock.gettimeout()
-                )
-            )
+            calls.append(ConnectCall(threading.get_ident(), tuple(address)[:2], sock.gettimeout()))
         return inner(sock, address)
 
     with _lock:

@@ -95,8 +95,7 @@ RAISE_HINT = (
 )
 #: What a system says when one socket is asked to connect a second time.
 _REUSED_SOCKET_TEXTS = tuple(
-    os.strerror(code)
-    for code in (errno.ECONNABORTED, errno.EALREADY, errno.EISCONN, errno.EINVAL)
+    os.strerror(code) for code in (errno.ECONNABORTED, errno.EALREADY, errno.EISCONN, errno.EINVAL)
 )
 
 
@@ -152,9 +151,7 @@ def _run(fn, candidates: list, timeout: float, what: str, calls=None) -> Learner
     started = time.monotonic()
     call.start()
     if not call.join(len(candidates) * timeout + CALL_SLACK):
-        return (
-            call  # the caller decides; it must _finish(call) after freeing the address
-        )
+        return call  # the caller decides; it must _finish(call) after freeing the address
     call.took = time.monotonic() - started
     _restore_default_timeout(call)
     return call
@@ -220,9 +217,7 @@ def _require_socket(value, error: BaseException | None, what: str) -> socket.soc
     return value
 
 
-def _require_connected_to(
-    sock: socket.socket, listener: socket.socket, what: str
-) -> None:
+def _require_connected_to(sock: socket.socket, listener: socket.socket, what: str) -> None:
     try:
         peer = sock.getpeername()[:2]
     except OSError:
@@ -313,9 +308,7 @@ def _after_refusal(fn) -> None:
             _require_connected_to(sock, good, what)
 
 
-@connect_first.check(
-    "gives each candidate at most `timeout` seconds (a silent one too)"
-)
+@connect_first.check("gives each candidate at most `timeout` seconds (a silent one too)")
 def _silent_candidate(fn) -> None:
     what = f"two candidates: the first never answers, the second is listening; timeout={ATTEMPT_TIMEOUT}"
     with silent_listener() as silent, _listener() as good:
@@ -326,9 +319,7 @@ def _silent_candidate(fn) -> None:
             with _require_socket(*_outcome(call), what) as sock:
                 _require_connected_to(sock, good, what)
     if not finished:
-        _finish(
-            call
-        )  # the silent listener is gone: the stuck connect() is refused soon
+        _finish(call)  # the silent listener is gone: the stuck connect() is refused soon
         raise CheckFailed(
             "connect_first() was still waiting for a silent candidate long after its timeout",
             sent=what,
@@ -367,9 +358,7 @@ def _full_timeout_each(fn) -> None:
             hint=ORDER_HINT,
         )
     if silent_calls:  # judged on the timeouts the attempts had
-        short = any(
-            c.timeout is not None and c.timeout < ATTEMPT_TIMEOUT for c in silent_calls
-        )
+        short = any(c.timeout is not None and c.timeout < ATTEMPT_TIMEOUT for c in silent_calls)
     else:  # connect() was not called through socket.socket: judged on how long it waited,
         # which is at least 2 * timeout for every correct solution, however slow the computer
         short = call.took < 2 * ATTEMPT_TIMEOUT * 0.95
@@ -383,9 +372,7 @@ def _full_timeout_each(fn) -> None:
         )
 
 
-@connect_first.check(
-    "tries the candidates in order and stops at the first that answers"
-)
+@connect_first.check("tries the candidates in order and stops at the first that answers")
 def _in_order(fn) -> None:
     first_host = "::1" if has_ipv6_loopback() else "127.0.0.1"
     with contextlib.ExitStack() as stack:
@@ -440,9 +427,7 @@ def _ipv6(fn) -> None:
         with _listener("::1") as six, _listener() as four:
             address6 = six.getsockname() if shape == "four" else six.getsockname()[:2]
             written = "('::1', port, 0, 0)" if shape == "four" else "('::1', port)"
-            what = (
-                f"two candidates, both listening: {written}, then ('127.0.0.1', port)"
-            )
+            what = f"two candidates, both listening: {written}, then ('127.0.0.1', port)"
             call = _run(fn, [address6, four.getsockname()], REFUSAL_TIMEOUT, what)
             if call.thread.is_alive():
                 raise _stuck(call, what)
@@ -468,6 +453,6 @@ def _ipv6(fn) -> None:
                     )
 
 
-from . import connecting_failures  # noqa: F401  (the checks of failed attempts)
+from . import connecting_failures  # noqa: E402,F401  (the checks of failed attempts)
 
 register(connect_first)

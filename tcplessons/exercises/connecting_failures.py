@@ -52,9 +52,7 @@ def _error_texts(address) -> list[str]:
     return texts
 
 
-@connect_first.check(
-    "raises ConnectionError naming every address and its error, in order"
-)
+@connect_first.check("raises ConnectionError naming every address and its error, in order")
 def _all_fail(fn) -> None:
     hosts = ["127.0.0.1", "::1" if has_ipv6_loopback() else "127.0.0.1", "127.0.0.1"]
     with contextlib.ExitStack() as stack:
@@ -82,9 +80,7 @@ def _all_fail(fn) -> None:
             sent=what,
             got=got,
             hint=FAMILY_HINT
-            if isinstance(
-                error, (TypeError, ValueError)
-            )  # e.g. an AF_INET socket given ::1
+            if isinstance(error, (TypeError, ValueError))  # e.g. an AF_INET socket given ::1
             else "raise ConnectionError('...') once every candidate has failed, with one "
             "line per address, in the order given: its host, port and the error it got",
         )

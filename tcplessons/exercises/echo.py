@@ -20,7 +20,7 @@ import selectors
 import socket
 import threading
 import time
-from typing import Callable, Iterator, Optional, Tuple
+from collections.abc import Callable, Iterator
 
 from .model import CheckFailed, Exercise
 from .registry import register
@@ -63,7 +63,9 @@ KEEP_READING_HINT = (
     "recv() returned only part of the data — TCP is a stream; keep calling recv() "
     "until it returns b'' (the caller hung up)"
 )
-BYTES_HINT = "the data need not be text: send back exactly the bytes you received, without decoding them"
+BYTES_HINT = (
+    "the data need not be text: send back exactly the bytes you received, without decoding them"
+)
 SHUTDOWN_HINT = (
     "the server waits for the end of your message while you wait for its reply: after "
     "sendall(), call sock.shutdown(socket.SHUT_WR) to say you have finished sending"
@@ -75,7 +77,7 @@ PAUSE_HINT = (
 SHUT_RDWR_HINT = (
     "you closed your own reading side too: use SHUT_WR. shutdown(socket.SHUT_RDWR) (or "
     "SHUT_RD) also stops your socket from receiving, so the reply is lost; "
-    "shutdown(socket.SHUT_WR) says only \"I have finished sending\""
+    'shutdown(socket.SHUT_WR) says only "I have finished sending"'
 )
 
 
@@ -94,7 +96,7 @@ def _run_echo(
     data: bytes,
     chunk: int,
     *,
-    wrap: Optional[Callable[[socket.socket], socket.socket]] = None,
+    wrap: Callable[[socket.socket], socket.socket] | None = None,
     what: str = "",
     pause: Callable[[socket.socket], float] = lambda conn: 0.0,
 ) -> None:
@@ -119,19 +121,29 @@ def _run_echo(
             with contextlib.suppress(OSError, AttributeError):
                 client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, min(len(data), 65536))
             reader = threading.Thread(
-                target=lambda: result.setdefault("data", recv_until_closed(client, progress=echoed)),
+                target=lambda: result.setdefault(
+                    "data", recv_until_closed(client, progress=echoed)
+                ),
                 name="tcplessons echo reader",
                 daemon=True,
             )
             reader.start()
             sender = send_in_chunks(
-                client, data, chunk, hang_up=True, pause_at=len(data) // 2,
-                pause=lambda: pause(conn), progress=sent, reader=conn,
+                client,
+                data,
+                chunk,
+                hang_up=True,
+                pause_at=len(data) // 2,
+                pause=lambda: pause(conn),
+                progress=sent,
+                reader=conn,
             )
             running = LearnerCall(fn, conn).start()
             try:
                 # Progress is every byte the handler reads (conn counts them) or echoes.
-                _wait_while_echoing(running, sender, data, lambda: conn.delivered + echoed[0], echoed, what)
+                _wait_while_echoing(
+                    running, sender, data, lambda: conn.delivered + echoed[0], echoed, what
+                )
             finally:
                 conn.starved.set()  # the handler is done: the sender need not wait for it
             try:
@@ -143,7 +155,7 @@ def _run_echo(
                     got=f"{type(exc).__name__} (bytes that are not text, or a character split between two reads)",
                     hint=BYTES_HINT,
                 ) from None
-            except (socket.timeout, BlockingIOError) as exc:
+            except (TimeoutError, BlockingIOError) as exc:
                 raise CheckFailed(
                     f"handle_echo raised {type(exc).__name__} when nothing had arrived for a moment",
                     hint=PAUSE_HINT,
@@ -175,14 +187,28 @@ def _run_echo(
         # The text never quotes how many bytes did arrive: that depends on timing, and a
         # report must read the same on every run.
         if len(got) < len(data) and data.startswith(got):
-            problem, seen = f"the echo stopped early{what}", "the first part of the data, then the line went dead"
+            problem, seen = (
+                f"the echo stopped early{what}",
+                "the first part of the data, then the line went dead",
+            )
         else:
             problem, seen = f"the echo differs from what was sent{what}", "different bytes"
-        raise CheckFailed(problem, sent=show_bytes(data), got=seen, expected=show_bytes(data), hint=KEEP_READING_HINT)
+        raise CheckFailed(
+            problem,
+            sent=show_bytes(data),
+            got=seen,
+            expected=show_bytes(data),
+            hint=KEEP_READING_HINT,
+        )
 
 
 def _wait_while_echoing(
-    running: LearnerCall, sender: threading.Thread, data: bytes, progress: Callable[[], int], echoed, what: str
+    running: LearnerCall,
+    sender: threading.Thread,
+    data: bytes,
+    progress: Callable[[], int],
+    echoed,
+    what: str,
 ) -> None:
     """Wait for the handler while it makes progress (``progress()``: bytes it has read
     and sent back so far; ``echoed[0]``: bytes sent back)."""
@@ -219,7 +245,9 @@ def _short_recv(limit: int) -> Callable[[socket.socket], socket.socket]:
     return lambda sock: adopt(ShortRecvSocket, sock, limit=limit)
 
 
-@handle_echo_exercise.check("sends back a short message and closes the line when the caller hangs up")
+@handle_echo_exercise.check(
+    "sends back a short message and closes the line when the caller hangs up"
+)
 def _echoes_a_short_message(fn):
     _run_echo(fn, b"Hello, echo server!\n", 4096)
 
@@ -235,7 +263,13 @@ def _echoes_pieces(fn):
     for chunk in (1, 5, 4096):
         data = (text * (1 if chunk == 1 else 20)).encode()
         # recv() on this socket returns at most 7 bytes: "one recv is one message" fails.
-        _run_echo(fn, data, chunk, wrap=_short_recv(7), what=f" (sent in pieces of {chunk} byte{'s' if chunk > 1 else ''})")
+        _run_echo(
+            fn,
+            data,
+            chunk,
+            wrap=_short_recv(7),
+            what=f" (sent in pieces of {chunk} byte{'s' if chunk > 1 else ''})",
+        )
 
 
 @handle_echo_exercise.check("keeps echoing when the caller pauses in the middle")
@@ -243,7 +277,13 @@ def _echoes_through_a_pause(fn):
     data = b"first half of the line, " + b"then a pause, then the rest\n"
     try:
         # As long as the handler's own socket timeout and more: a pause is not the end.
-        _run_echo(fn, data, 4096, pause=lambda conn: pause_for(conn.gettimeout()), what=" (the caller paused half way)")
+        _run_echo(
+            fn,
+            data,
+            4096,
+            pause=lambda conn: pause_for(conn.gettimeout()),
+            what=" (the caller paused half way)",
+        )
     except CheckFailed as failure:
         if failure.hint == KEEP_READING_HINT:
             failure.hint = PAUSE_HINT
@@ -255,7 +295,10 @@ def _echoes_with_short_sends(fn):
     data = b"every byte counts: " + bytes(range(48, 123)) * 4
     try:
         _run_echo(
-            fn, data, 4096, wrap=lambda sock: adopt(ShortSendSocket, sock, limit=3),
+            fn,
+            data,
+            4096,
+            wrap=lambda sock: adopt(ShortSendSocket, sock, limit=3),
             what=" (send() writes 3 bytes at a time here)",
         )
     except CheckFailed as failure:
@@ -295,7 +338,8 @@ def _echoes_each_line_at_once(fn):
                     got = "different bytes"
                 raise CheckFailed(
                     "handle_echo did not send the line back while the caller was still on the line",
-                    sent=show_bytes(line) + f", then waited {READ_TIMEOUT:g} s for the echo before hanging up",
+                    sent=show_bytes(line)
+                    + f", then waited {READ_TIMEOUT:g} s for the echo before hanging up",
                     got=got,
                     expected=show_bytes(line),
                     hint="send back each piece as soon as recv() returns it, inside the loop: do not "
@@ -337,12 +381,18 @@ def _copes_with_hang_up_and_reset(fn):
     # 1. A caller who rings and hangs up without a word: recv() gives b"" at once.
     with loopback_pair() as (client, server):
         client.close()
-        _returns_quickly(fn, blocking_with_os_timeouts(server), "a caller who hung up without sending anything")
+        _returns_quickly(
+            fn, blocking_with_os_timeouts(server), "a caller who hung up without sending anything"
+        )
     # 2. A caller who sends a lot, then resets the line (RST) without reading the echo.
     with loopback_pair() as (client, server):
         client.sendall(b"x" * 100_000)
         reset(client)
-        _returns_quickly(fn, blocking_with_os_timeouts(server), "a caller who sent 100000 bytes and reset the line")
+        _returns_quickly(
+            fn,
+            blocking_with_os_timeouts(server),
+            "a caller who sent 100000 bytes and reset the line",
+        )
 
 
 def _returns_quickly(fn, conn: socket.socket, who: str) -> None:
@@ -373,7 +423,7 @@ Behaviour = Callable[[socket.socket, dict], None]
 
 
 @contextlib.contextmanager
-def _one_call_server(behaviour: Behaviour) -> Iterator[Tuple[Tuple[str, int], dict]]:
+def _one_call_server(behaviour: Behaviour) -> Iterator[tuple[tuple[str, int], dict]]:
     """A listener on 127.0.0.1 that answers one caller with ``behaviour(conn, seen)``.
 
     Yields ``(address, seen)``; ``seen`` collects what the server noticed.  Leaving the
@@ -492,21 +542,32 @@ REPLY_HINT = (
 )
 
 
-def _judge_reply(got: str, message: str, expected: str, server: str, hint: str = KEEP_READING_HINT) -> None:
+def _judge_reply(
+    got: str, message: str, expected: str, server: str, hint: str = KEEP_READING_HINT
+) -> None:
     if type(got) is str and got == expected:
         return
     if got == message:
-        what, hint = "echo_client returned the message it was given, not the server's reply", REPLY_HINT
+        what, hint = (
+            "echo_client returned the message it was given, not the server's reply",
+            REPLY_HINT,
+        )
     else:
         what = "echo_client returned something other than the server's reply"
-    raise CheckFailed(what, sent=f"{message!r} {server}", got=_partial(got, expected), expected=repr(expected), hint=hint)
+    raise CheckFailed(
+        what,
+        sent=f"{message!r} {server}",
+        got=_partial(got, expected),
+        expected=repr(expected),
+        hint=hint,
+    )
 
 
 def _is_bad_descriptor(exc: OSError) -> bool:
     return exc.errno == errno.EBADF or getattr(exc, "winerror", None) == 10038
 
 
-def _call_client(fn, address, message: str, *, watch: Optional[SocketWatch] = None):
+def _call_client(fn, address, message: str, *, watch: SocketWatch | None = None):
     """Call ``echo_client(address, message)`` with its sockets watched; turn what it
     raised into a failure that names the concept."""
     watch = watch or SocketWatch()
@@ -516,13 +577,18 @@ def _call_client(fn, address, message: str, *, watch: Optional[SocketWatch] = No
     if any(how in (socket.SHUT_RDWR, socket.SHUT_RD) for how in watch.shutdowns):
         raise CheckFailed(
             "echo_client shut down its own reading side as well as its writing side",
-            got="shutdown(socket.SHUT_RDWR)" if socket.SHUT_RDWR in watch.shutdowns else "shutdown(socket.SHUT_RD)",
+            got="shutdown(socket.SHUT_RDWR)"
+            if socket.SHUT_RDWR in watch.shutdowns
+            else "shutdown(socket.SHUT_RD)",
             expected="shutdown(socket.SHUT_WR)",
             hint=SHUT_RDWR_HINT,
             cause="SHUT_RDWR",
         )
     if not finished:
-        raise CheckFailed(f"echo_client(address, {message[:20]!r}) did not return within {CALL_TIMEOUT:g} s", hint=SHUTDOWN_HINT)
+        raise CheckFailed(
+            f"echo_client(address, {message[:20]!r}) did not return within {CALL_TIMEOUT:g} s",
+            hint=SHUTDOWN_HINT,
+        )
     try:
         result = running.result()
     except TypeError as exc:
@@ -549,20 +615,21 @@ def _call_client(fn, address, message: str, *, watch: Optional[SocketWatch] = No
             f"echo_client raised {type(exc).__name__} while sending",
             got=f"{type(exc).__name__}: sending after shutdown(socket.SHUT_WR)",
             hint="shut down the write side after sendall(), not before: shutdown(SHUT_WR) means "
-            "\"I have finished sending\", and nothing can be sent after it",
+            '"I have finished sending", and nothing can be sent after it',
             cause="shutdown before send",
         ) from None
-    except (socket.timeout, BlockingIOError) as exc:
+    except (TimeoutError, BlockingIOError) as exc:
         raise CheckFailed(
             f"echo_client raised {type(exc).__name__} while waiting for the reply",
-            hint=PAUSE_HINT + "; give the socket a timeout only as a safety net (seconds, not less)",
+            hint=PAUSE_HINT
+            + "; give the socket a timeout only as a safety net (seconds, not less)",
         ) from None
     except OSError as exc:
         if _is_bad_descriptor(exc):
             raise CheckFailed(
                 "echo_client used its socket after closing it",
                 got="OSError: Bad file descriptor",
-                hint="close() ends the socket for good: to say \"I have finished sending\" use "
+                hint='close() ends the socket for good: to say "I have finished sending" use '
                 "sock.shutdown(socket.SHUT_WR), read the reply, and close only at the end "
                 "(a `with` block closes it for you)",
                 cause="closed",
@@ -571,7 +638,9 @@ def _call_client(fn, address, message: str, *, watch: Optional[SocketWatch] = No
     if type(result) is not str:
         raise CheckFailed(
             f"echo_client returned a {type(result).__name__}, not text",
-            got=show_bytes(result) if isinstance(result, (bytes, bytearray)) else type(result).__name__,
+            got=show_bytes(result)
+            if isinstance(result, (bytes, bytearray))
+            else type(result).__name__,
             hint="decode the reply's bytes with .decode('utf-8') before returning it"
             if isinstance(result, (bytes, bytearray))
             else "return the reply as a plain str",
@@ -583,7 +652,10 @@ def _call_client(fn, address, message: str, *, watch: Optional[SocketWatch] = No
 @echo_client_exercise.check("sends the message and returns the server's reply, as text")
 def _returns_the_reply(fn):
     message = "Hello, echo server!"
-    with _one_call_server(lambda conn, seen: _loud_echo(conn, seen, len(message))) as (address, seen):
+    with _one_call_server(lambda conn, seen: _loud_echo(conn, seen, len(message))) as (
+        address,
+        seen,
+    ):
         got = _call_client(fn, address, message)
     _judge_reply(got, message, message.upper(), LOUD_SERVER)
 
@@ -606,7 +678,9 @@ def _sends_utf8(fn):
     if received != message.encode("utf-8"):
         raise CheckFailed(
             "the server did not receive the message's UTF-8 bytes",
-            sent=repr(message), got=show_bytes(received), expected=show_bytes(message.encode("utf-8")),
+            sent=repr(message),
+            got=show_bytes(received),
+            expected=show_bytes(message.encode("utf-8")),
             hint="encode the text with message.encode('utf-8') and send it all with sendall()",
         )
     _judge_reply(got, message, _after_eof_reply(received).decode("utf-8"), AFTER_EOF_SERVER)
@@ -622,7 +696,8 @@ def _sends_everything(fn):
         raise CheckFailed(
             "the server received only part of the message",
             sent=f"{message[:30]!r}… ({len(message)} bytes), where send() writes 3 bytes at a time",
-            got=f"the first {len(received)} bytes" if received and message.encode().startswith(received)
+            got=f"the first {len(received)} bytes"
+            if received and message.encode().startswith(received)
             else show_bytes(received),
             expected=f"all {len(message)} bytes",
             hint=SENDALL_HINT,
@@ -685,7 +760,10 @@ def _waits_through_a_pause(fn):
     with _one_call_server(answer_with_a_pause) as (address, seen):
         got = _call_client(fn, address, message, watch=watch)
     _judge_reply(
-        got, message, reply, "to a test server that sends half its reply, pauses, then sends the rest",
+        got,
+        message,
+        reply,
+        "to a test server that sends half its reply, pauses, then sends the rest",
         hint=PAUSE_HINT,
     )
 

@@ -37,7 +37,7 @@ import struct
 import sys
 import threading
 import time
-from typing import Callable, List, Optional
+from collections.abc import Callable
 
 from ..measure import thread_cpu_seconds
 from .model import CheckFailed, Exercise
@@ -119,7 +119,7 @@ RESET_HINT = (
 
 
 #: The learner's calls these checks started: the last check reports any still running.
-_STARTED: List[LearnerCall] = []
+_STARTED: list[LearnerCall] = []
 
 
 class _CheckOver(BaseException):
@@ -164,7 +164,7 @@ class _Run:
         fn: Callable,
         *,
         short_sends: bool = False,
-        buffers: Optional[int] = None,
+        buffers: int | None = None,
         start: bool = True,
     ):
         self.start = start  # False: the check calls run.call.start() itself
@@ -177,11 +177,11 @@ class _Run:
         self.listener.accepted = []
         self.address = self.listener.getsockname()[:2]
         self.wakeup, self.waker = socket.socketpair()
-        self.clients: List[socket.socket] = []
+        self.clients: list[socket.socket] = []
         self.call = LearnerCall(fn, self.listener, self.wakeup)
         _STARTED.append(self.call)
 
-    def __enter__(self) -> "_Run":
+    def __enter__(self) -> _Run:
         if self.start:
             self.call.start()
         return self
@@ -208,7 +208,7 @@ class _Run:
         for sock in [self.listener, self.wakeup] + self.listener.accepted:
             _close(sock)  # a loop still running now waits on nothing, or fails
 
-    def connect(self, receive_buffer: Optional[int] = None) -> socket.socket:
+    def connect(self, receive_buffer: int | None = None) -> socket.socket:
         sock = socket.socket()
         if receive_buffer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
@@ -307,7 +307,7 @@ def _where(thread: threading.Thread):
     return code, sys._current_frames().get(thread.ident).f_lasti, in_select, line
 
 
-def _stuck_at(thread: threading.Thread) -> Optional[str]:
+def _stuck_at(thread: threading.Thread) -> str | None:
     """The line a loop thread is stuck on, if it sat outside select() at one place throughout
     a few looks (a loop that works is either in select() or moving); else None."""
     looks = []
@@ -353,9 +353,7 @@ def how_text(how: str) -> str:
     return "got a byte" if how == "byte" else "had its other end closed"
 
 
-def _read(
-    sock: socket.socket, n: int, timeout: float = PROMPT, run: Optional["_Run"] = None
-) -> bytes:
+def _read(sock: socket.socket, n: int, timeout: float = PROMPT, run: _Run | None = None) -> bytes:
     """Up to ``n`` bytes, waiting while they keep coming (at most ``timeout`` s of silence).
 
     With ``run``, a loop that has already ended is reported at once instead of waited for.
@@ -366,7 +364,7 @@ def _read(
     while got < n:
         try:
             part = sock.recv(min(1 << 20, n - got))
-        except socket.timeout:
+        except TimeoutError:
             silent += SLICE
             if run is not None and run.call.join(0):
                 run.crashed()
@@ -391,7 +389,7 @@ def _hears_hang_up(sock: socket.socket, timeout: float = PROMPT) -> bool:
         while time.monotonic() < deadline:
             if not sock.recv(65536):
                 return True
-    except socket.timeout:
+    except TimeoutError:
         return False
     except OSError:
         return True

@@ -12,7 +12,8 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-from typing import Any, Callable, List, Optional
+from collections.abc import Callable
+from typing import Any
 
 from .model import CheckFailed, Exercise
 from .registry import register
@@ -43,7 +44,6 @@ STUCK = CALL_TIMEOUT
 PAUSE_LIMIT = pause_for(3.0)
 
 
-
 # -- LineReader -------------------------------------------------------------------------------
 
 line_reader_exercise = Exercise(
@@ -53,7 +53,9 @@ line_reader_exercise = Exercise(
     "without line endings; feed(b'') returns the unfinished line.",
 )
 
-UNFINISHED_HINT = "keep the text after the last '\\n' for the next feed(): that line is not finished yet"
+UNFINISHED_HINT = (
+    "keep the text after the last '\\n' for the next feed(): that line is not finished yet"
+)
 CR_HINT = (
     "a line ending may be '\\r\\n' (telnet, Windows): remove a '\\r' left at the end of a "
     "line (it may arrive in one feed and its '\\n' in the next)"
@@ -69,16 +71,18 @@ DECODER_HINT = (
 )
 
 
-def _feeds(cls: Any, pieces: List[bytes], what: str) -> List[List[str]]:
+def _feeds(cls: Any, pieces: list[bytes], what: str) -> list[list[str]]:
     """Make a fresh ``cls()`` and feed it each piece; return what each feed returned."""
 
-    def run() -> List[List[str]]:
+    def run() -> list[list[str]]:
         reader = cls()
         return [list(reader.feed(piece)) for piece in pieces]
 
     try:
         return call_with_timeout(
-            run, timeout=STUCK, call=f"feeding LineReader {what}",
+            run,
+            timeout=STUCK,
+            call=f"feeding LineReader {what}",
             hint="feed() must return at once: does a loop in it never finish?",
         )
     except UnicodeDecodeError as exc:
@@ -90,19 +94,19 @@ def _feeds(cls: Any, pieces: List[bytes], what: str) -> List[List[str]]:
         ) from None
 
 
-def _show_pieces(pieces: List[bytes], limit: int = 6) -> str:
+def _show_pieces(pieces: list[bytes], limit: int = 6) -> str:
     shown = ", ".join(show_bytes(p, 24) for p in pieces[:limit])
     more = f", … ({len(pieces)} feeds)" if len(pieces) > limit else ""
     return f"feed({shown}{more})" if len(pieces) == 1 else f"feeds: {shown}{more}"
 
 
-def _show_feeds(pieces: List[bytes], results: List[List[str]]) -> str:
+def _show_feeds(pieces: list[bytes], results: list[list[str]]) -> str:
     """``feed(b'hel') → [], then feed(b'lo\\n') → ['hello']``: each call next to what it
     returned, so a learner sees at a glance which call went wrong."""
     return ", then ".join(f"feed({show_bytes(p, 24)}) → {r!r}" for p, r in zip(pieces, results))
 
 
-def _line_ending_hint(got: List[str], expected: List[str]) -> str:
+def _line_ending_hint(got: list[str], expected: list[str]) -> str:
     """A hint about '\\r' or .strip() when that is what the difference is, else ''."""
     for g, e in zip(got, expected):
         if type(g) is str and g != e:
@@ -113,22 +117,28 @@ def _line_ending_hint(got: List[str], expected: List[str]) -> str:
     return ""
 
 
-def _expect_feeds(cls: Any, pieces: List[bytes], expected: List[List[str]], what: str, hint: str) -> None:
+def _expect_feeds(
+    cls: Any, pieces: list[bytes], expected: list[list[str]], what: str, hint: str
+) -> None:
     got = _feeds(cls, pieces, what)
     for piece, g, e in zip(pieces, got, expected):
         if g != e or any(type(line) is not str for line in g):
             odd = next((exact_type_problem(line, str) for line in g if type(line) is not str), None)
             raise CheckFailed(
-                f"feed({show_bytes(piece, 24)}) returned {g!r}" if not odd else f"feed() returned a line that is {odd}",
+                f"feed({show_bytes(piece, 24)}) returned {g!r}"
+                if not odd
+                else f"feed() returned a line that is {odd}",
                 got=_show_feeds(pieces, got),
                 expected=_show_feeds(pieces, expected),
-                hint=_line_ending_hint(g, e) or hint if not odd else "return each line as a plain str",
+                hint=_line_ending_hint(g, e) or hint
+                if not odd
+                else "return each line as a plain str",
             )
 
 
-def _lines_of(cls: Any, data: bytes, size: int) -> List[str]:
+def _lines_of(cls: Any, data: bytes, size: int) -> list[str]:
     pieces = [data[i : i + size] for i in range(0, len(data), size)] + [b""]
-    lines: List[str] = []
+    lines: list[str] = []
     for returned in _feeds(cls, pieces, f"{len(data)} bytes in pieces of {size}"):
         lines += returned
     return lines
@@ -137,19 +147,27 @@ def _lines_of(cls: Any, data: bytes, size: int) -> List[str]:
 @line_reader_exercise.check("returns each complete line, in order, without its '\\n'")
 def _returns_each_complete_line_order_without(cls):
     _expect_feeds(
-        cls, [b"one\ntwo\n\nthree\n"], [["one", "two", "", "three"]], "four lines at once",
+        cls,
+        [b"one\ntwo\n\nthree\n"],
+        [["one", "two", "", "three"]],
+        "four lines at once",
         hint="split on '\\n' and return every finished line, without the '\\n' (an empty line is a line too)",
     )
 
 
-@line_reader_exercise.check("splits only at '\\n', not at other characters str.splitlines() treats as line breaks")
+@line_reader_exercise.check(
+    "splits only at '\\n', not at other characters str.splitlines() treats as line breaks"
+)
 def _splits_only_at_newline(cls):
     # str.splitlines() also splits at \x0c (form feed), \x1c-\x1e, \x85, \u2028 and
     # more: characters that can sit inside a line a chat member types.
     pieces = ["page\x0cbreak", "file\x1cseparator", "line\u2028separator", "next\x85line"]
     data = "".join(piece + "\n" for piece in pieces).encode("utf-8")
     _expect_feeds(
-        cls, [data], [pieces], "lines with \\x0c, \\x1c, \\u2028 and \\x85 inside them",
+        cls,
+        [data],
+        [pieces],
+        "lines with \\x0c, \\x1c, \\u2028 and \\x85 inside them",
         hint="only '\\n' ends a line here: str.splitlines() also splits at '\\x0c', '\\x1c', "
         "'\\u2028' and other characters — use split('\\n') (or find b'\\n' in the bytes)",
     )
@@ -158,7 +176,11 @@ def _splits_only_at_newline(cls):
 @line_reader_exercise.check("keeps an unfinished line until the rest of it arrives")
 def _keeps_unfinished_line_until_rest_arrives(cls):
     _expect_feeds(
-        cls, [b"hel", b"lo\nwor", b"ld\n"], [[], ["hello"], ["world"]], "a line in pieces", hint=UNFINISHED_HINT
+        cls,
+        [b"hel", b"lo\nwor", b"ld\n"],
+        [[], ["hello"], ["world"]],
+        "a line in pieces",
+        hint=UNFINISHED_HINT,
     )
 
 
@@ -169,10 +191,14 @@ def _same_lines_in_pieces_of_1_5_4096(cls):
     for size in (1, 5, 4096):
         got = _lines_of(cls, data, size)
         if got != lines:
-            first = next((i for i, (g, e) in enumerate(zip(got, lines)) if g != e), min(len(got), len(lines)))
+            first = next(
+                (i for i, (g, e) in enumerate(zip(got, lines)) if g != e), min(len(got), len(lines))
+            )
             hint = (
-                DECODER_HINT if any("\ufffd" in g for g in got)
-                else _line_ending_hint(got[first:first + 1], lines[first:first + 1]) or UNFINISHED_HINT
+                DECODER_HINT
+                if any("\ufffd" in g for g in got)
+                else _line_ending_hint(got[first : first + 1], lines[first : first + 1])
+                or UNFINISHED_HINT
             )
             raise CheckFailed(
                 f"fed in pieces of {size} byte{'s' if size > 1 else ''}, line {first + 1} came out wrong",
@@ -186,7 +212,10 @@ def _same_lines_in_pieces_of_1_5_4096(cls):
 @line_reader_exercise.check("removes '\\r\\n' line endings, as telnet sends them")
 def _removes_line_endings_telnet_sends_them(cls):
     _expect_feeds(
-        cls, [b"hi\r\n", b"there\r", b"\n"], [["hi"], [], ["there"]], "telnet lines",
+        cls,
+        [b"hi\r\n", b"there\r", b"\n"],
+        [["hi"], [], ["there"]],
+        "telnet lines",
         hint=CR_HINT,
     )
 
@@ -194,7 +223,10 @@ def _removes_line_endings_telnet_sends_them(cls):
 @line_reader_exercise.check("turns bytes that are not UTF-8 into U+FFFD instead of crashing")
 def _replaces_bytes_that_are_not_utf8(cls):
     _expect_feeds(
-        cls, [b"caf\xe9 \xff\xfe!\n"], [["caf\ufffd \ufffd\ufffd!"]], "bytes that are not UTF-8",
+        cls,
+        [b"caf\xe9 \xff\xfe!\n"],
+        [["caf\ufffd \ufffd\ufffd!"]],
+        "bytes that are not UTF-8",
         hint="decode with errors='replace', so bytes that are not UTF-8 become '\\ufffd'",
     )
 
@@ -205,7 +237,10 @@ def _returns_unfinished_line_caller_hangs_up(cls):
     _expect_feeds(cls, [b"bye", b""], [[], ["bye"]], "an unfinished line, then b''", hint=hint)
     _expect_feeds(cls, [b"done\n", b""], [["done"], []], "a finished line, then b''", hint=hint)
     _expect_feeds(
-        cls, [b"ab\xc3", b""], [[], ["ab\ufffd"]], "half a character, then b''",
+        cls,
+        [b"ab\xc3", b""],
+        [[], ["ab\ufffd"]],
+        "half a character, then b''",
         hint="at hang-up the half character will never be finished: it becomes '\\ufffd' "
         "(with an incremental decoder, call decoder.decode(b'', final=True))",
     )
@@ -244,7 +279,9 @@ def _copes_with_a_long_line_and_many_lines(cls):
     if got != many:
         raise CheckFailed(
             "20 000 short lines came out wrong",
-            got=f"{len(got)} lines", expected="20000 lines", hint=UNFINISHED_HINT,
+            got=f"{len(got)} lines",
+            expected="20000 lines",
+            hint=UNFINISHED_HINT,
         )
 
 
@@ -261,7 +298,9 @@ SENDALL_HINT = (
     "sendall() keeps going until every byte is sent"
 )
 BIG_ENDIAN_HINT = "the length is big-endian (most significant byte first): struct.pack('>I', n) or n.to_bytes(4, 'big')"
-BYTES_NOT_CHARS_HINT = "count bytes, not characters: 'é' is 2 bytes in UTF-8; use len(text.encode('utf-8'))"
+BYTES_NOT_CHARS_HINT = (
+    "count bytes, not characters: 'é' is 2 bytes in UTF-8; use len(text.encode('utf-8'))"
+)
 
 
 def frame(text: str) -> bytes:
@@ -269,17 +308,23 @@ def frame(text: str) -> bytes:
     return struct.pack(">I", len(payload)) + payload
 
 
-def _wire_after(fn, texts: List[str], wrap: Optional[Callable[[socket.socket], socket.socket]] = None) -> bytes:
+def _wire_after(
+    fn, texts: list[str], wrap: Callable[[socket.socket], socket.socket] | None = None
+) -> bytes:
     """Call ``fn(sock, text)`` for each text; return every byte that reached the other end."""
     with loopback_pair() as (client, server):
         blocking_with_os_timeouts(client)
         sock = wrap(client) if wrap else client
         try:
             wire: dict = {}
-            reader = threading.Thread(target=lambda: wire.setdefault("data", recv_until_closed(server)), daemon=True)
+            reader = threading.Thread(
+                target=lambda: wire.setdefault("data", recv_until_closed(server)), daemon=True
+            )
             reader.start()  # read while sending: a large message must not fill the buffers
             for text in texts:
-                call_with_timeout(fn, sock, text, timeout=STUCK, call=f"send_message(sock, {text[:20]!r})")
+                call_with_timeout(
+                    fn, sock, text, timeout=STUCK, call=f"send_message(sock, {text[:20]!r})"
+                )
             try:
                 sock.shutdown(socket.SHUT_WR)
             except OSError:
@@ -290,7 +335,7 @@ def _wire_after(fn, texts: List[str], wrap: Optional[Callable[[socket.socket], s
             shut_down_and_close(sock)
 
 
-def _judge_wire(got: bytes, texts: List[str], *, short_send: bool = False) -> None:
+def _judge_wire(got: bytes, texts: list[str], *, short_send: bool = False) -> None:
     expected = b"".join(frame(t) for t in texts)
     if got == expected:
         return
@@ -305,7 +350,11 @@ def _judge_wire(got: bytes, texts: List[str], *, short_send: bool = False) -> No
     elif len(header) == 4 and struct.unpack(">I", header)[0] == len(texts[0]) != len(first):
         what = f"the length prefix says {len(texts[0])} (characters), but {len(first)} bytes travel"
         hint, cause = BYTES_NOT_CHARS_HINT, "characters"
-    elif got == with_newlines or got.replace(b"\n", b"") == expected.replace(b"\n", b"") and len(got) > len(expected):
+    elif (
+        got == with_newlines
+        or got.replace(b"\n", b"") == expected.replace(b"\n", b"")
+        and len(got) > len(expected)
+    ):
         what, cause = "a newline was added to the message", "newline"
         hint = (
             "the 4-byte length already says where a message ends, so no '\\n' is needed: "
@@ -322,11 +371,20 @@ def _judge_wire(got: bytes, texts: List[str], *, short_send: bool = False) -> No
         got_text = "the first part of the bytes, then nothing more"
         hint = "send the 4-byte length and then every byte of the text"
     else:
-        what, hint, cause = "the bytes on the wire are not a 4-byte big-endian length followed by the UTF-8 text", (
-            "build the message as struct.pack('>I', len(data)) + data, with data = text.encode('utf-8')"
-        ), "format"
+        what, hint, cause = (
+            "the bytes on the wire are not a 4-byte big-endian length followed by the UTF-8 text",
+            (
+                "build the message as struct.pack('>I', len(data)) + data, with data = text.encode('utf-8')"
+            ),
+            "format",
+        )
     raise CheckFailed(
-        what, sent=f"send_message(sock, …) with {sent}", got=got_text, expected=show_bytes(expected), hint=hint, cause=cause
+        what,
+        sent=f"send_message(sock, …) with {sent}",
+        got=got_text,
+        expected=show_bytes(expected),
+        hint=hint,
+        cause=cause,
     )
 
 
@@ -344,7 +402,9 @@ def _counts_bytes_not_characters(fn):
 @send_message_exercise.check("sends every byte even when send() writes only part of it")
 def _sends_everything_with_short_sends(fn):
     texts = ["a longer message, " * 10]
-    _judge_wire(_wire_after(fn, texts, wrap=lambda s: ShortSendSocket.adopt(s, 3)), texts, short_send=True)
+    _judge_wire(
+        _wire_after(fn, texts, wrap=lambda s: ShortSendSocket.adopt(s, 3)), texts, short_send=True
+    )
 
 
 @send_message_exercise.check("sends an empty message and two messages back to back")
@@ -387,12 +447,12 @@ def _receive(
     wire: bytes,
     *,
     chunk: int = 65536,
-    limit: Optional[int] = None,
+    limit: int | None = None,
     calls: int = 1,
     hang_up: bool = True,
     what: str = "",
     pause: Callable[[CheckSocket], float] = lambda sock: 0.0,
-) -> List[Any]:
+) -> list[Any]:
     """Write ``wire`` to one end (in pieces of ``chunk``); call ``fn(sock)`` ``calls``
     times on the other.  Returns the results; the last may be an exception instance.
 
@@ -405,20 +465,35 @@ def _receive(
         sock = adopt(ShortRecvSocket, client, limit=limit) if limit else adopt(CheckSocket, client)
         try:
             sender = send_in_chunks(
-                server, wire, chunk, hang_up=hang_up, pause_at=len(wire) // 2 if len(wire) > 1 else None,
-                pause=lambda: pause(sock), reader=sock,
+                server,
+                wire,
+                chunk,
+                hang_up=hang_up,
+                pause_at=len(wire) // 2 if len(wire) > 1 else None,
+                pause=lambda: pause(sock),
+                reader=sock,
             )
-            results: List[Any] = []
+            results: list[Any] = []
             for _ in range(calls):
                 try:
                     results.append(
                         call_with_timeout(
-                            fn, sock, timeout=CALL_TIMEOUT + PAUSE_LIMIT, call="recv_message(sock)",
+                            fn,
+                            sock,
+                            timeout=CALL_TIMEOUT + PAUSE_LIMIT,
+                            call="recv_message(sock)",
                             hint="it waited for bytes that never came: recv() returns b'' when the "
                             "caller hangs up — raise EOFError then",
                         )
                     )
-                except (EOFError, struct.error, UnicodeDecodeError, ValueError, IndexError, OSError) as exc:
+                except (
+                    EOFError,
+                    struct.error,
+                    UnicodeDecodeError,
+                    ValueError,
+                    IndexError,
+                    OSError,
+                ) as exc:
                     results.append(exc)
                     break
             sock.starved.set()  # the calls are over: a writer still waiting need not
@@ -437,7 +512,9 @@ class _GaveUp(Exception):
 def _exception_text(exc: BaseException) -> str:
     """``struct.error: unpack requires…`` or ``EOFError`` (no colon when it has no message)."""
     cls = type(exc)
-    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    name = (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
     text = str(exc)
     return f"{name}: {text}" if text else name
 
@@ -451,7 +528,9 @@ def _describe(result: Any) -> str:
     return text if len(text) <= 60 else text[:60] + "…"
 
 
-def _expect_texts(results: List[Any], expected: List[str], sent: str, *, pieces: bool = False) -> None:
+def _expect_texts(
+    results: list[Any], expected: list[str], sent: str, *, pieces: bool = False
+) -> None:
     gave_up = any(isinstance(r, _GaveUp) for r in results)
     results = [r for r in results if not isinstance(r, _GaveUp)]
     if gave_up and results[: len(expected)] != expected:
@@ -473,7 +552,9 @@ def _expect_texts(results: List[Any], expected: List[str], sent: str, *, pieces:
                 f"recv_message raised EOFError although {nth} had arrived whole",
                 "is the length read as big-endian? int.from_bytes(header, 'big') or struct.unpack('>I', header)",
             )
-        elif pieces and (isinstance(got, UnicodeDecodeError) or type(got) is str and want.startswith(got)):
+        elif pieces and (
+            isinstance(got, UnicodeDecodeError) or type(got) is str and want.startswith(got)
+        ):
             # Where a short read ends (on a character boundary or inside one) depends on
             # timing; the report does not.
             what = f"recv_message did not read the whole of {nth} before decoding it"
@@ -487,19 +568,34 @@ def _expect_texts(results: List[Any], expected: List[str], sent: str, *, pieces:
             )
         elif isinstance(got, BaseException) or got is None:
             if i > 0:
-                what, hint = f"{nth} was lost: recv_message read past the end of message {i}", OVERREAD_HINT
+                what, hint = (
+                    f"{nth} was lost: recv_message read past the end of message {i}",
+                    OVERREAD_HINT,
+                )
             else:
                 what, hint = f"recv_message failed on {nth}", PARTIAL_RECV_HINT
         elif isinstance(got, str) and want.startswith(got):
             what, hint = f"recv_message returned only the start of {nth}", PARTIAL_RECV_HINT
             shown = "the first part of the text only"
         elif isinstance(got, bytes):
-            what, hint = "recv_message returned bytes, not text", "decode the N bytes with .decode('utf-8')"
+            what, hint = (
+                "recv_message returned bytes, not text",
+                "decode the N bytes with .decode('utf-8')",
+            )
         elif i > 0:
-            what, hint = f"{nth} came out wrong: recv_message read past the end of message {i}", OVERREAD_HINT
+            what, hint = (
+                f"{nth} came out wrong: recv_message read past the end of message {i}",
+                OVERREAD_HINT,
+            )
         else:
             what, hint = f"recv_message returned something other than {nth}", PARTIAL_RECV_HINT
-        raise CheckFailed(what, sent=sent, got=shown, expected=repr(want if len(want) < 60 else want[:60] + "…"), hint=hint)
+        raise CheckFailed(
+            what,
+            sent=sent,
+            got=shown,
+            expected=repr(want if len(want) < 60 else want[:60] + "…"),
+            hint=hint,
+        )
 
 
 @recv_message_exercise.check("reads one message: a 4-byte big-endian length, then the UTF-8 text")
@@ -516,8 +612,10 @@ def _reads_a_message_in_pieces(fn):
         # Here recv() returns at most 3 bytes: "recv(4) gives 4 bytes" fails every time.
         results = _receive(fn, wire, chunk=chunk, limit=3)
         _expect_texts(
-            results, [text if chunk > 1 else text[:200]],
-            sent=f"{show_bytes(wire)} in pieces of {chunk} byte{'s' if chunk > 1 else ''}", pieces=True,
+            results,
+            [text if chunk > 1 else text[:200]],
+            sent=f"{show_bytes(wire)} in pieces of {chunk} byte{'s' if chunk > 1 else ''}",
+            pieces=True,
         )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import weakref
-from typing import Iterator, List, Optional
+from collections.abc import Iterator
 
 from .model import CheckFailed, Exercise
 from .registry import register
@@ -43,7 +43,7 @@ LISTEN_HINT = "call listen() after bind(): without it the socket is not a doorbe
 
 #: Every socket a check has closed after using it: if open_doorbell() hands one of them
 #: out again, it keeps a single socket and returns it on every call.
-_closed_by_checks: "weakref.WeakSet[socket.socket]" = weakref.WeakSet()
+_closed_by_checks: weakref.WeakSet[socket.socket] = weakref.WeakSet()
 
 
 def _describe(value) -> str:
@@ -53,7 +53,7 @@ def _describe(value) -> str:
     return f"a {type(value).__name__}"
 
 
-def _open(fn, opened: List[socket.socket], watch: Optional[SocketWatch] = None) -> socket.socket:
+def _open(fn, opened: list[socket.socket], watch: SocketWatch | None = None) -> socket.socket:
     """Call the learner's ``open_doorbell()`` and check it returned a usable TCP socket.
 
     Which port it bound to is seen as bind() is called, so a port of the learner's own
@@ -91,8 +91,7 @@ def _open(fn, opened: List[socket.socket], watch: Optional[SocketWatch] = None) 
     if isinstance(sock, socket.socket):
         if sock in _closed_by_checks:
             raise CheckFailed(
-                "open_doorbell() returned the socket it returned on an earlier call, "
-                "closed by now",
+                "open_doorbell() returned the socket it returned on an earlier call, closed by now",
                 expected="a new, open, listening socket on every call",
                 hint="each call must make a new socket: create it inside "
                 "open_doorbell(), not once outside it (whoever gets a doorbell closes "
@@ -139,9 +138,9 @@ def _open(fn, opened: List[socket.socket], watch: Optional[SocketWatch] = None) 
 
 
 @contextlib.contextmanager
-def _doorbells() -> Iterator[List[socket.socket]]:
+def _doorbells() -> Iterator[list[socket.socket]]:
     """A list to put opened sockets in; every one is closed afterwards."""
-    opened: List[socket.socket] = []
+    opened: list[socket.socket] = []
     try:
         yield opened
     finally:
@@ -209,13 +208,13 @@ def _ring(sock: socket.socket, which: str = "the doorbell") -> None:
             raise not_answered
     try:
         caller = socket.create_connection(address, timeout=READ_TIMEOUT)
-    except (ConnectionRefusedError, socket.timeout):
+    except (TimeoutError, ConnectionRefusedError):
         raise not_answered from None
     with caller:
         sock.settimeout(READ_TIMEOUT)
         try:
             conn, peer = sock.accept()
-        except socket.timeout:
+        except TimeoutError:
             raise CheckFailed(
                 f"accept() on {which} never handed over the waiting caller",
                 hint=LISTEN_HINT,

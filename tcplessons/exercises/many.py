@@ -29,12 +29,12 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from typing import Callable, Iterator, List, Optional
+from collections.abc import Callable, Iterator
 
+from ..tracked import StoppableListener
 from .model import CheckFailed, Exercise
 from .registry import register
-from ..tracked import StoppableListener
-from .tools import CALL_TIMEOUT, READ_TIMEOUT, RETURN_TIMEOUT, adopt, show_bytes
+from .tools import CALL_TIMEOUT, READ_TIMEOUT, RETURN_TIMEOUT, show_bytes
 
 __all__ = ["serve_many_exercise"]
 
@@ -107,7 +107,7 @@ class _Listener(StoppableListener):
     """
 
     finished = False
-    on_accept: Optional[Callable[[], None]] = None  # told each time accept() is called
+    on_accept: Callable[[], None] | None = None  # told each time accept() is called
 
     def accept(self):
         if self.finished:
@@ -124,7 +124,9 @@ class _Harness:
     until :meth:`release`), "talk" (read one line, answer it) or "quick" (hang up at once).
     """
 
-    def __init__(self, serve_many: Callable, mode: str, *, closed: bool = False, hold_starts: bool = False):
+    def __init__(
+        self, serve_many: Callable, mode: str, *, closed: bool = False, hold_starts: bool = False
+    ):
         self.serve_many = serve_many
         self.hold_starts = hold_starts
         self.started = 0  # threads serve_many has started (counted only with hold_starts)
@@ -133,13 +135,13 @@ class _Harness:
         self.mode = mode
         self.closed_before = closed
         self.changed = threading.Condition()
-        self.peers: List[tuple] = []  # the caller each handler call was given, in order
-        self.given: List[socket.socket] = []  # the sockets handler was given, in order
+        self.peers: list[tuple] = []  # the caller each handler call was given, in order
+        self.given: list[socket.socket] = []  # the sockets handler was given, in order
         self.exits = 0
-        self.problems: List[tuple] = []  # (what went wrong, hint)
-        self.outcome: Optional[tuple] = None  # ("returned", value) or ("raised", exc)
+        self.problems: list[tuple] = []  # (what went wrong, hint)
+        self.outcome: tuple | None = None  # ("returned", value) or ("raised", exc)
         self.released = threading.Event()
-        self.clients: List[socket.socket] = []
+        self.clients: list[socket.socket] = []
 
         def handler(*args, **kwargs) -> None:
             self._handle(args, kwargs)
@@ -152,7 +154,7 @@ class _Harness:
 
     # -- setting up and tearing down ---------------------------------------------------
 
-    def __enter__(self) -> "_Harness":
+    def __enter__(self) -> _Harness:
         self.listener = _Listener.create(("127.0.0.1", 0), backlog=64)
         self.address = self.listener.getsockname()[:2]
         self.listener.on_accept = self._accepting
@@ -195,7 +197,9 @@ class _Harness:
 
         def held_run() -> None:
             with self.changed:
-                self.changed.wait_for(lambda: self.started > number or self.starts_released, HOLD_LIMIT)
+                self.changed.wait_for(
+                    lambda: self.started > number or self.starts_released, HOLD_LIMIT
+                )
                 self.changed.wait_for(lambda: self._back_since(accepts), BACK_LIMIT)
             run()
 
@@ -279,7 +283,10 @@ class _Harness:
         )
 
     def _problem(self, text: str, hint: str = "") -> None:
-        hint = hint or "accept() returns (conn, address); handler(conn) gets conn, the caller's own line"
+        hint = (
+            hint
+            or "accept() returns (conn, address); handler(conn) gets conn, the caller's own line"
+        )
         with self.changed:
             self.problems.append((text, hint))
             self.changed.notify_all()
@@ -333,7 +340,7 @@ class _Harness:
             else:
                 self._problem(f"the check's handler failed: {type(exc).__name__}: {exc}")
 
-    def _inspect(self, args, kwargs) -> Optional[socket.socket]:
+    def _inspect(self, args, kwargs) -> socket.socket | None:
         """The connection handler was given, or None after recording what was wrong."""
         if len(args) != 1 or kwargs:
             count = len(args) + len(kwargs)

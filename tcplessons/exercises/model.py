@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import html
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any
 
-__all__ = ["CheckFailed", "CheckSkipped", "Check", "Exercise", "Report", "Result", "NOT_WRITTEN_HINT"]
+__all__ = [
+    "CheckFailed",
+    "CheckSkipped",
+    "Check",
+    "Exercise",
+    "Report",
+    "Result",
+    "NOT_WRITTEN_HINT",
+]
 
 NOT_WRITTEN_HINT = "Write the code in the exercise cell, run that cell, then run this one again."
 
@@ -44,7 +53,12 @@ class CheckFailed(AssertionError):
 
     def message(self) -> str:
         parts = [self.what]
-        for label, text in (("sent", self.sent), ("got", self.got), ("expected", self.expected), ("hint", self.hint)):
+        for label, text in (
+            ("sent", self.sent),
+            ("got", self.got),
+            ("expected", self.expected),
+            ("hint", self.hint),
+        ):
             if text:
                 parts.append(f"{label}: {text}")
         return "\n".join(parts)
@@ -102,7 +116,7 @@ class Exercise:
     id: str
     lesson: str
     summary: str = ""
-    checks: List[Check] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
 
     def check(self, name: str) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
         def add(run: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -113,7 +127,7 @@ class Exercise:
 
         return add
 
-    def run(self, obj: Any) -> "Report":
+    def run(self, obj: Any) -> Report:
         """Run every check on ``obj``; never raises for anything the learner's code did."""
         results = []
         causes_explained = set()
@@ -130,7 +144,9 @@ class Exercise:
                     message = failure.message()
                 results.append(Result(check.name, False, message))
             except NotImplementedError as exc:
-                results.append(Result(check.name, False, f"not written yet: {exc}\nhint: {NOT_WRITTEN_HINT}"))
+                results.append(
+                    Result(check.name, False, f"not written yet: {exc}\nhint: {NOT_WRITTEN_HINT}")
+                )
             except BaseException as exc:  # SystemExit and KeyboardInterrupt from learner code too
                 if isinstance(exc, KeyboardInterrupt):
                     raise
@@ -145,10 +161,10 @@ class Report:
     """What the checks found; displays as text, or as HTML in a notebook."""
 
     exercise: str
-    results: List[Result]
+    results: list[Result]
 
     @property
-    def run_results(self) -> List[Result]:
+    def run_results(self) -> list[Result]:
         """The results of the checks that ran (skipped ones left out)."""
         return [r for r in self.results if not r.skipped]
 
@@ -164,7 +180,7 @@ class Report:
     def max_score(self) -> int:
         return len(self.run_results)
 
-    def _not_written(self) -> Optional[str]:
+    def _not_written(self) -> str | None:
         """The stub's message when every check failed because nothing is written yet."""
         firsts = {r.message.split("\n")[0] for r in self.run_results}
         if len(firsts) == 1 and not any(r.passed for r in self.results):
@@ -218,11 +234,19 @@ class Report:
             f"{note}<table>{''.join(rows)}</table></div>"
         )
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.exercise,
             "passed": self.passed,
             "score": self.score,
             "max_score": self.max_score,
-            "checks": [{"name": r.name, "passed": r.passed, "message": r.message, **({"skipped": True} if r.skipped else {})} for r in self.results],
+            "checks": [
+                {
+                    "name": r.name,
+                    "passed": r.passed,
+                    "message": r.message,
+                    **({"skipped": True} if r.skipped else {}),
+                }
+                for r in self.results
+            ],
         }

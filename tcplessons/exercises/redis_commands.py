@@ -3,7 +3,7 @@ real ``redis-server`` 7 sends for the same command."""
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 from ..redis_commands import unknown_command_error
 from .model import CheckFailed, Exercise
@@ -31,7 +31,7 @@ handle_command = Exercise(
 WRONG_ARITY = "-ERR wrong number of arguments for '{}' command\r\n"
 
 
-def _show_args(args: List[bytes], limit: int = 48) -> str:
+def _show_args(args: list[bytes], limit: int = 48) -> str:
     """The arguments, short ones whole; after five of them only how many there are."""
     shown = [show_bytes(a, limit) for a in args[:5]]
     if len(args) > 5:
@@ -51,7 +51,7 @@ def _crash_hint(exc: Exception, expected: bytes) -> str:
     )
 
 
-def _call(fn: Any, store: dict, args: List[bytes], expected: bytes = b"") -> Any:
+def _call(fn: Any, store: dict, args: list[bytes], expected: bytes = b"") -> Any:
     shown = _show_args(args)
     try:
         reply = call_with_timeout(
@@ -111,7 +111,7 @@ NULL_HINT = (
 CASE_HINT = "compare args[0].upper() with the command names; keys stay case-sensitive"
 
 
-def _hint_for(args: List[bytes], got: bytes, expected: bytes, hint: str) -> str:
+def _hint_for(args: list[bytes], got: bytes, expected: bytes, hint: str) -> str:
     """The hint for what actually came back: the real mistake, not the check's topic."""
     if got.rstrip(b"\r\n") == expected.rstrip(b"\r\n"):
         return (
@@ -140,7 +140,7 @@ def _hint_for(args: List[bytes], got: bytes, expected: bytes, hint: str) -> str:
     return hint
 
 
-def _expect_replies(fn: Any, steps: List[tuple], hint: str, store: dict = None) -> None:
+def _expect_replies(fn: Any, steps: list[tuple], hint: str, store: dict = None) -> None:
     """Run each (args, expected reply) on one store (a fresh one unless given)."""
     _require_given_store(fn)
     store = {} if store is None else store

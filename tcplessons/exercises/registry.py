@@ -6,13 +6,12 @@ import importlib
 import pkgutil
 import runpy
 from pathlib import Path
-from typing import Dict, List
 
 from .model import Exercise
 
 __all__ = ["all_exercises", "get_exercise", "load_checks_dir", "register"]
 
-_exercises: Dict[str, Exercise] = {}
+_exercises: dict[str, Exercise] = {}
 _loaded = False
 
 #: Modules of this package that hold machinery, not exercises.
@@ -48,13 +47,13 @@ def get_exercise(exercise_id: str) -> Exercise:
         raise KeyError(f"no exercise named {exercise_id!r}; known exercises: {known}") from None
 
 
-def all_exercises() -> List[Exercise]:
+def all_exercises() -> list[Exercise]:
     """Every registered exercise, sorted by lesson then id."""
     _load_builtin()
     return sorted(_exercises.values(), key=lambda e: (e.lesson, e.id))
 
 
-def load_checks_dir(folder) -> List[str]:
+def load_checks_dir(folder) -> list[str]:
     """Run every ``*.py`` in ``folder`` (an instructor's private checks); return their names.
 
     Such a file adds checks to a course exercise

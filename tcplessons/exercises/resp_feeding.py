@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, List
+from typing import Any
 
 from .model import CheckFailed
 from .tools import LearnerCall, call_with_timeout, show_bytes
@@ -44,13 +44,13 @@ PROTOCOL_HINT = (
 )
 
 
-def _show_feeds(pieces: List[bytes], limit: int = 4) -> str:
+def _show_feeds(pieces: list[bytes], limit: int = 4) -> str:
     shown = ", ".join(show_bytes(p, 48) for p in pieces[:limit])
     more = f", … ({len(pieces)} feeds)" if len(pieces) > limit else ""
     return f"feed({shown})" if len(pieces) == 1 else f"feeds: {shown}{more}"
 
 
-def _run_feeds(cls: Any, pieces: List[bytes], what: str) -> List[Any]:
+def _run_feeds(cls: Any, pieces: list[bytes], what: str) -> list[Any]:
     """Feed a fresh ``cls()`` each piece; return what each feed returned (or the exception).
 
     Judged by progress, not speed: only a feed() that does not return for ``STUCK``
@@ -60,7 +60,7 @@ def _run_feeds(cls: Any, pieces: List[bytes], what: str) -> List[Any]:
     done = [0]
     lock = threading.Lock()
 
-    def run() -> List[Any]:
+    def run() -> list[Any]:
         reader, results = cls(), []
         for piece in pieces:
             try:
@@ -139,12 +139,12 @@ def _require_own_state(cls: Any) -> None:
                     cause="shared state",
                 )
 
-    def alone() -> List[Any]:
+    def alone() -> list[Any]:
         first = cls()
         result = [first.feed(b"*1\r\n$4\r\nPI"), first.feed(b"NG\r\n")]
         return result + [cls().feed(encode(b"ECHO", b"b"))]
 
-    def two_readers() -> List[Any]:
+    def two_readers() -> list[Any]:
         first, second = cls(), cls()
         return [
             first.feed(b"*1\r\n$4\r\nPI"),
@@ -190,7 +190,7 @@ def _plain(results: Any) -> Any:
         return results
 
 
-def _check_shape(result: Any, pieces: List[bytes]) -> None:
+def _check_shape(result: Any, pieces: list[bytes]) -> None:
     if not isinstance(result, list) or not all(isinstance(c, list) for c in result):
         raise CheckFailed(
             f"feed() returned {_shorten(repr(result))}",
@@ -214,8 +214,8 @@ def _check_shape(result: Any, pieces: List[bytes]) -> None:
                 )
 
 
-def _commands(results: List[Any]) -> List[List[bytes]]:
-    found: List[List[bytes]] = []
+def _commands(results: list[Any]) -> list[list[bytes]]:
+    found: list[list[bytes]] = []
     for result in results:
         if isinstance(result, (ValueError, EOFError)):
             raise CheckFailed(
@@ -273,7 +273,7 @@ def _root_cause(cls: Any) -> str:
     """The hint of the simplest input this reader gets wrong ('' if it gets them all)."""
     for pieces, expected, hint in ROOT_CAUSES:
 
-        def run(pieces: List[bytes] = pieces) -> List[Any]:
+        def run(pieces: list[bytes] = pieces) -> list[Any]:
             reader = cls()
             return [reader.feed(piece) for piece in pieces]
 
@@ -291,7 +291,7 @@ def _root_cause(cls: Any) -> str:
 
 
 def _expect_commands(
-    cls: Any, pieces: List[bytes], expected: List[List[bytes]], what: str, hint: str
+    cls: Any, pieces: list[bytes], expected: list[list[bytes]], what: str, hint: str
 ) -> None:
     try:
         got = _commands(_run_feeds(cls, pieces, what))
@@ -333,7 +333,7 @@ def _expect_commands(
         )
 
 
-def _pieces(data: bytes, size: int) -> List[bytes]:
+def _pieces(data: bytes, size: int) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
 
 

@@ -27,7 +27,7 @@ import math
 import socket
 import threading
 import time
-from typing import Iterator, Optional, Tuple
+from collections.abc import Iterator
 
 from .model import CheckFailed, Exercise
 from .registry import register
@@ -41,8 +41,8 @@ from .tools import (
     adopt,
     call_with_timeout,
     exact_type_problem,
-    pause_for,
     loopback_pair,
+    pause_for,
     recv_until_closed,
     send_in_chunks,
     show_bytes,
@@ -120,7 +120,7 @@ def describe(data: bytes) -> str:
     return show_bytes(data)
 
 
-def _wrong_type(got, expected: bytes, call: str) -> Optional[CheckFailed]:
+def _wrong_type(got, expected: bytes, call: str) -> CheckFailed | None:
     """The failure for a result that is not exactly ``bytes``, or None if it is."""
     problem = exact_type_problem(got, bytes)
     if problem is None:
@@ -218,7 +218,9 @@ class _SteadySocket(ShortRecvSocket):
 
 
 @contextlib.contextmanager
-def _line(limit: Optional[int] = None, *, steady: bool = False) -> Iterator[Tuple[socket.socket, socket.socket]]:
+def _line(
+    limit: int | None = None, *, steady: bool = False
+) -> Iterator[tuple[socket.socket, socket.socket]]:
     """Yield ``(caller, sock)``: the check writes to ``caller``, the learner reads ``sock``.
 
     With ``limit``, ``sock`` is a :class:`ShortRecvSocket` returning at most ``limit``
@@ -276,7 +278,9 @@ def _join(thread: threading.Thread) -> None:
     thread.join(CALL_TIMEOUT)
 
 
-def _call_while_reading(fn, sock: "_SteadySocket", size: int, *args, call: str, amount: str, all_read: CheckFailed):
+def _call_while_reading(
+    fn, sock: _SteadySocket, size: int, *args, call: str, amount: str, all_read: CheckFailed
+):
     """``fn(sock, *args)`` in a thread, bounded by how its reading goes, not by one timeout.
 
     ``sock`` is a :class:`_SteadySocket` on which ``size`` bytes (``amount`` in words)
@@ -389,7 +393,7 @@ def _call(fn, *args, call: str, timeout: float = CALL_TIMEOUT, hint: str = "", s
             hint=BYTES_HINT,
             cause="decodes",
         ) from None
-    except (socket.timeout, BlockingIOError) as exc:
+    except (TimeoutError, BlockingIOError) as exc:
         raise CheckFailed(
             f"{call} raised {type(exc).__name__} when nothing had arrived for a moment",
             hint=PAUSE_HINT,
@@ -411,11 +415,19 @@ def _judge(sock: CheckSocket, fn, got, expected: bytes, call: str, hint: str = S
     _expect_bytes(fn, got, expected, call, hint=hint)
 
 
-def _send_rest_when_read(caller: socket.socket, sock: CheckSocket, rest: bytes, *, hang_up: bool, pause=lambda: 0.0):
+def _send_rest_when_read(
+    caller: socket.socket, sock: CheckSocket, rest: bytes, *, hang_up: bool, pause=lambda: 0.0
+):
     """Send ``rest`` once the learner's code has read what is there and asks for more
     (after ``pause()`` seconds more): the data is never all queued before it reads."""
     return send_in_chunks(
-        caller, rest, max(len(rest), 1), hang_up=hang_up, pause_at=0, pause=pause, reader=sock,
+        caller,
+        rest,
+        max(len(rest), 1),
+        hang_up=hang_up,
+        pause_at=0,
+        pause=pause,
+        reader=sock,
         already_sent=sock.preloaded,
     )
 
@@ -457,7 +469,9 @@ def _exactly_through_a_pause(fn) -> None:
     with _line() as (caller, sock):
         _preload(caller, sock, data[:100], hang_up=False)
         # As long as the learner's own socket timeout and more: a pause is not the end.
-        sender = _send_rest_when_read(caller, sock, data[100:], hang_up=False, pause=lambda: pause_for(sock.gettimeout()))
+        sender = _send_rest_when_read(
+            caller, sock, data[100:], hang_up=False, pause=lambda: pause_for(sock.gettimeout())
+        )
         got = _call(fn, sock, 200, call=call, timeout=CALL_TIMEOUT + PAUSE_LIMIT)
         _judge(sock, fn, got, data, call, hint=PAUSE_HINT)
     _join(sender)
@@ -468,7 +482,9 @@ def _exactly_large(fn) -> None:
     size = 1024 * 1024
     data = message(size)
     with _line(limit=4096, steady=True) as (caller, sock):
-        sender = send_in_chunks(caller, data, 4096, pause_at=size // 2, pause=lambda: 0.0, reader=sock)
+        sender = send_in_chunks(
+            caller, data, 4096, pause_at=size // 2, pause=lambda: 0.0, reader=sock
+        )
         got = _call_while_reading(
             fn,
             sock,
@@ -592,7 +608,9 @@ def _all_in_pieces(fn, size: int, piece: int) -> None:
     with _line(limit=piece) as (caller, sock):
         _preload(caller, sock, data[: size // 2], hang_up=False)
         sender = _send_rest_when_read(caller, sock, data[size // 2 :], hang_up=True)
-        got = _call(fn, sock, call="recv_all(sock)", timeout=EOF_TIMEOUT, hint=HANG_UP_HINT, sender=sender)
+        got = _call(
+            fn, sock, call="recv_all(sock)", timeout=EOF_TIMEOUT, hint=HANG_UP_HINT, sender=sender
+        )
         _judge(sock, fn, got, data, "recv_all(sock)", hint=STREAM_HINT + " — until it returns b''")
     _join(sender)
 
@@ -629,8 +647,12 @@ def _all_through_a_pause(fn) -> None:
     data = message(200)
     with _line() as (caller, sock):
         _preload(caller, sock, data[:100], hang_up=False)
-        sender = _send_rest_when_read(caller, sock, data[100:], hang_up=True, pause=lambda: pause_for(sock.gettimeout()))
-        got = _call(fn, sock, call="recv_all(sock)", timeout=EOF_TIMEOUT, hint=HANG_UP_HINT, sender=sender)
+        sender = _send_rest_when_read(
+            caller, sock, data[100:], hang_up=True, pause=lambda: pause_for(sock.gettimeout())
+        )
+        got = _call(
+            fn, sock, call="recv_all(sock)", timeout=EOF_TIMEOUT, hint=HANG_UP_HINT, sender=sender
+        )
         _judge(sock, fn, got, data, "recv_all(sock)", hint=PAUSE_HINT)
     _join(sender)
 
@@ -640,7 +662,9 @@ def _all_large(fn) -> None:
     size = LARGE_ALL
     data = message(size)
     with _line(limit=4096, steady=True) as (caller, sock):
-        sender = send_in_chunks(caller, data, 4096, hang_up=True, pause_at=size // 2, pause=lambda: 0.0, reader=sock)
+        sender = send_in_chunks(
+            caller, data, 4096, hang_up=True, pause_at=size // 2, pause=lambda: 0.0, reader=sock
+        )
         got = _call_while_reading(
             fn,
             sock,

@@ -38,7 +38,8 @@ import struct
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .model import CheckFailed
 
@@ -91,7 +92,7 @@ def show_bytes(data: bytes, limit: int = 40) -> str:
     return f"{bytes(data[:limit])!r}… ({len(data)} bytes)"
 
 
-def exact_type_problem(value: Any, expected: type) -> Optional[str]:
+def exact_type_problem(value: Any, expected: type) -> str | None:
     """None if ``type(value) is expected``; else words for what ``value`` is.
 
     Checks compare exact types (a subclass may redefine ``==`` to say yes to anything),
@@ -105,7 +106,7 @@ def exact_type_problem(value: Any, expected: type) -> Optional[str]:
 
 
 @contextlib.contextmanager
-def loopback_pair(timeout: float = CALL_TIMEOUT) -> Iterator[Tuple[socket.socket, socket.socket]]:
+def loopback_pair(timeout: float = CALL_TIMEOUT) -> Iterator[tuple[socket.socket, socket.socket]]:
     """Yield ``(client, server)``: the two ends of one real TCP connection on 127.0.0.1.
 
     Both have ``timeout`` set, and both are closed afterwards.
@@ -160,9 +161,11 @@ class CheckSocket(socket.socket):
     #: While the check's sender waits for the reader: how many bytes it has written in
     #: all (None otherwise).  Comparing counts costs nothing per recv(): recv(1) over a
     #: megabyte stays as fast as on a plain socket.
-    sent_mark: Optional[int] = None
+    sent_mark: int | None = None
 
-    def wait_for_reader(self, sent: int, timeout: float, finished: Callable[[], bool] = lambda: False) -> None:
+    def wait_for_reader(
+        self, sent: int, timeout: float, finished: Callable[[], bool] = lambda: False
+    ) -> None:
         """Wait until the learner's code has read all ``sent`` bytes the check wrote and
         waits for more (or ``finished()``, or ``timeout`` seconds).  Called by the
         check's sender."""
@@ -233,7 +236,7 @@ class ShortRecvSocket(CheckSocket):
     limit = 1
 
     @classmethod
-    def adopt(cls, sock: socket.socket, limit: int = 1) -> "ShortRecvSocket":
+    def adopt(cls, sock: socket.socket, limit: int = 1) -> ShortRecvSocket:
         """``sock``'s connection in a ShortRecvSocket (``sock`` itself is then unusable)."""
         return adopt(cls, sock, limit=limit)
 
@@ -258,7 +261,7 @@ class ShortSendSocket(CheckSocket):
     limit = 3
 
     @classmethod
-    def adopt(cls, sock: socket.socket, limit: int = 3) -> "ShortSendSocket":
+    def adopt(cls, sock: socket.socket, limit: int = 3) -> ShortSendSocket:
         return adopt(cls, sock, limit=limit)
 
     def send(self, data, flags: int = 0) -> int:
@@ -268,7 +271,7 @@ class ShortSendSocket(CheckSocket):
 # -- watching the sockets learner code creates ------------------------------------------
 
 #: thread ident -> the watch of the learner call running in that thread.
-_watched_threads: Dict[int, "SocketWatch"] = {}
+_watched_threads: dict[int, SocketWatch] = {}
 _hook_lock = threading.Lock()
 _hook_installed = False
 
@@ -306,9 +309,9 @@ class SocketWatch:
     def __init__(self, *, short_send: bool = False):
         _install_hook()
         self.short_send = short_send
-        self.created: List[socket.socket] = []
-        self.binds: List[Tuple[socket.socket, Any]] = []
-        self.shutdowns: List[int] = []  # the ``how`` of every shutdown() call
+        self.created: list[socket.socket] = []
+        self.binds: list[tuple[socket.socket, Any]] = []
+        self.shutdowns: list[int] = []  # the ``how`` of every shutdown() call
         self._class = self._watched_class()
 
     def _watched_class(self) -> type:
@@ -343,7 +346,7 @@ class SocketWatch:
         elif event == "socket.bind":
             self.binds.append((args[0], args[1]))
 
-    def ports_bound(self, sock: socket.socket) -> List[int]:
+    def ports_bound(self, sock: socket.socket) -> list[int]:
         """The ports the learner's code passed to ``sock.bind()``."""
         ports = []
         for bound, address in self.binds:
@@ -351,7 +354,7 @@ class SocketWatch:
                 ports.append(address[1])
         return ports
 
-    def timeouts(self) -> List[Optional[float]]:
+    def timeouts(self) -> list[float | None]:
         """The timeouts of the sockets the learner's code created (still open or not)."""
         found = []
         for sock in self.created:
@@ -379,7 +382,7 @@ class LearnerCall:
     call creates are seen by that :class:`SocketWatch`.
     """
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, watch: Optional[SocketWatch] = None):
+    def __init__(self, fn: Callable[..., Any], *args: Any, watch: SocketWatch | None = None):
         self._outcome: dict = {}
 
         def target() -> None:
@@ -391,7 +394,7 @@ class LearnerCall:
 
         self.thread = threading.Thread(target=target, name="tcplessons check", daemon=True)
 
-    def start(self) -> "LearnerCall":
+    def start(self) -> LearnerCall:
         self.thread.start()
         return self
 
@@ -417,7 +420,7 @@ def call_with_timeout(
     timeout: float = CALL_TIMEOUT,
     call: str = "",
     hint: str = "",
-    watch: Optional[SocketWatch] = None,
+    watch: SocketWatch | None = None,
 ) -> Any:
     """Call ``fn(*args)`` in a daemon thread; return its result or re-raise its exception.
 
@@ -430,12 +433,13 @@ def call_with_timeout(
         name = call or f"{getattr(fn, '__name__', 'your function')}(…)"
         raise CheckFailed(
             f"{name} did not return within {timeout:g} s",
-            hint=hint or "it is probably waiting in recv() or accept() for data that will never come",
+            hint=hint
+            or "it is probably waiting in recv() or accept() for data that will never come",
         )
     return running.result()
 
 
-def pause_for(*timeouts: Optional[float]) -> float:
+def pause_for(*timeouts: float | None) -> float:
     """How long a mid-stream pause must last: :data:`PAUSE`, or a little longer than the
     idle timeout the learner's code put on its socket when that is a few seconds (a
     safety-net timeout of 5 s or more is not waited out: the checks would crawl)."""
@@ -449,10 +453,10 @@ def send_in_chunks(
     size: int,
     *,
     hang_up: bool = False,
-    pause_at: Optional[int] = None,
+    pause_at: int | None = None,
     pause: Callable[[], float] = lambda: PAUSE,
-    progress: Optional[list] = None,
-    reader: Optional[CheckSocket] = None,
+    progress: list | None = None,
+    reader: CheckSocket | None = None,
     already_sent: int = 0,
 ) -> threading.Thread:
     """Start a thread that writes ``data`` to ``sock`` in pieces of ``size`` bytes.
@@ -506,7 +510,9 @@ def send_in_chunks(
     return thread
 
 
-def recv_until_closed(sock: socket.socket, limit: int = 64 * 1024 * 1024, progress: Optional[list] = None) -> bytes:
+def recv_until_closed(
+    sock: socket.socket, limit: int = 64 * 1024 * 1024, progress: list | None = None
+) -> bytes:
     """Read until the peer hangs up (or ``limit`` bytes); a timeout ends it early too.
 
     With ``progress`` (a one-item list), the number of bytes read so far is kept in it,
@@ -515,7 +521,7 @@ def recv_until_closed(sock: socket.socket, limit: int = 64 * 1024 * 1024, progre
     while total < limit:
         try:
             data = sock.recv(65536)
-        except (socket.timeout, OSError):
+        except (TimeoutError, OSError):
             break
         if not data:
             break

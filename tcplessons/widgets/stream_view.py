@@ -23,7 +23,6 @@ import select
 import socket
 import threading
 import time
-from typing import List, Optional, Tuple
 
 from ..waiting import pause
 
@@ -68,7 +67,7 @@ class StreamView(_HTMLBase):
         if _HTMLBase is not object:
             super().__init__(**kwargs)
         self._titles = (left, right)
-        self._rows: List[Tuple[int, str]] = []  # (column 0 or 1, text)
+        self._rows: list[tuple[int, str]] = []  # (column 0 or 1, text)
         self._lock = threading.Lock()
         self._render()
 
@@ -104,13 +103,13 @@ class StreamView(_HTMLBase):
 
     # -- looking --------------------------------------------------------------------------
 
-    def lines(self) -> List[str]:
+    def lines(self) -> list[str]:
         """The timeline as text: one row per write or read, left and right columns."""
         with self._lock:
             rows = list(self._rows)
         return self._lines(rows)
 
-    def _lines(self, rows: List[Tuple[int, str]]) -> List[str]:
+    def _lines(self, rows: list[tuple[int, str]]) -> list[str]:
         left, right = self._titles
         out = [f"{left:<{COLUMN}}| {right}", f"{'-' * COLUMN}+{'-' * (len(right) + 1)}"]
         for column, text in rows:
@@ -133,7 +132,7 @@ class StreamView(_HTMLBase):
             return
         self.value = self._table(self._rows)
 
-    def _table(self, rows: List[Tuple[int, str]]) -> str:
+    def _table(self, rows: list[tuple[int, str]]) -> str:
         left, right = self._titles
         cells = []
         for column, text in rows:
@@ -190,14 +189,14 @@ def wait_for_bytes(sock: socket.socket, nbytes: int, timeout: float = 5.0) -> in
     raise TimeoutError(f"waited {timeout} s for {nbytes} bytes; {arrived} arrived")
 
 
-def _peek(sock: socket.socket, nbytes: int) -> Optional[bytes]:
+def _peek(sock: socket.socket, nbytes: int) -> bytes | None:
     """The bytes waiting on ``sock`` (up to nbytes) without reading them; None if none yet,
     b"" if the peer hung up."""
     previous = sock.gettimeout()
     try:
         sock.settimeout(0)
         return sock.recv(max(1, nbytes), socket.MSG_PEEK)
-    except (BlockingIOError, socket.timeout):
+    except (TimeoutError, BlockingIOError):
         return None
     finally:
         sock.settimeout(previous)

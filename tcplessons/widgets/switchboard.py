@@ -26,8 +26,8 @@ import html
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
 
 import ipywidgets as widgets
 
@@ -72,7 +72,7 @@ class _Line:
     state: str = "open"
     bytes_in: int = 0
     bytes_out: int = 0
-    error: Optional[str] = None  # the exception's type name, if the handler failed
+    error: str | None = None  # the exception's type name, if the handler failed
 
     def text(self) -> str:
         words = f"line {self.number}: {self.state}, {_bytes(self.bytes_in)} in, {_bytes(self.bytes_out)} out"
@@ -87,10 +87,10 @@ class _Picture:
     def __init__(self, name: str, host: str):
         self.name, self.host = name, host
         self.running = True
-        self.waiting: Optional[int] = None
-        self.error: Optional[str] = None  # an error of the listener itself (line 0)
-        self.lines: Dict[int, _Line] = {}
-        self.answered: Dict[tuple, float] = {}  # caller's address -> when it was answered
+        self.waiting: int | None = None
+        self.error: str | None = None  # an error of the listener itself (line 0)
+        self.lines: dict[int, _Line] = {}
+        self.answered: dict[tuple, float] = {}  # caller's address -> when it was answered
         self.highest = 0  # the newest line's number
         self.status = ""  # what the last button click said, if it went wrong
 
@@ -134,7 +134,7 @@ class _Picture:
             done = line.state == "caller done talking"
             line.state = "closed after the caller finished" if done else "closed"
 
-    def shown(self) -> List[_Line]:
+    def shown(self) -> list[_Line]:
         """The newest lines, oldest first (the server numbers lines 1, 2, 3…)."""
         first = max(1, self.highest - SHOWN_LINES + 1)
         return [self.lines[n] for n in range(first, self.highest + 1) if n in self.lines]
@@ -181,13 +181,13 @@ class Switchboard(widgets.VBox):
         self.server = server
         self._lock = threading.RLock()  # guards the picture and every widget update
         self._picture = _Picture(server.name, server.address[0])
-        self._calls: List[socket.socket] = []  # the calls this board dialled itself
-        self._rung: List[tuple] = []  # (socket, its address, when dialled) not answered yet
+        self._calls: list[socket.socket] = []  # the calls this board dialled itself
+        self._rung: list[tuple] = []  # (socket, its address, when dialled) not answered yet
         self._closed = False
-        self._unsubscribe: Optional[Callable[[], None]] = None
-        self._written: Dict[object, object] = {}  # what _render last wrote, per widget
+        self._unsubscribe: Callable[[], None] | None = None
+        self._written: dict[object, object] = {}  # what _render last wrote, per widget
         self._pushed_at = 0.0  # time.monotonic() of the last write into the widgets
-        self._timer: Optional[threading.Timer] = None  # a pending late write, if any
+        self._timer: threading.Timer | None = None  # a pending late write, if any
         self._build_widgets()
 
         # Subscribe first, then replay what already happened, all under the lock: an
@@ -348,7 +348,9 @@ class Switchboard(widgets.VBox):
         self.add_class("tcplessons-switchboard")
         self.doorbell = widgets.HTML()
         self.ring_button = widgets.Button(
-            description="Ring the doorbell", icon="bell", tooltip="Dial the server and keep the call open"
+            description="Ring the doorbell",
+            icon="bell",
+            tooltip="Dial the server and keep the call open",
         )
         self.ring_button.on_click(self._ring_clicked)
         self.status = widgets.HTML()
@@ -359,10 +361,10 @@ class Switchboard(widgets.VBox):
         row_layout = widgets.Layout(align_items="center", min_height="34px")
         text_layout = widgets.Layout(min_width="24em")
         button_layout = widgets.Layout(width="auto")
-        self._row_texts: List[widgets.HTML] = []
-        self._row_buttons: List[widgets.Button] = []
-        self._row_boxes: List[widgets.HBox] = []
-        self._row_line: List[int] = [0] * SHOWN_LINES
+        self._row_texts: list[widgets.HTML] = []
+        self._row_buttons: list[widgets.Button] = []
+        self._row_boxes: list[widgets.HBox] = []
+        self._row_line: list[int] = [0] * SHOWN_LINES
         for i in range(SHOWN_LINES):
             label = widgets.HTML(layout=text_layout)
             button = widgets.Button(description="Hang up", icon="phone", layout=button_layout)
@@ -395,7 +397,9 @@ class Switchboard(widgets.VBox):
             self.doorbell.value = f"<b>Doorbell {name} on {html.escape(picture.host)}</b>: {rest}"
         live = picture.running and not self._closed
         self._set(self.ring_button, "disabled", not live)
-        self._set(self.more, "value", html.escape(picture.hidden_text()) if picture.hidden() else "")
+        self._set(
+            self.more, "value", html.escape(picture.hidden_text()) if picture.hidden() else ""
+        )
         self._set(self.status, "value", html.escape(picture.status))
 
         boxes = []

@@ -38,7 +38,11 @@ def one_cell_notebooks(folder: Path, count: int) -> None:
     for i in range(count):
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell("import tcplessons\nprint(tcplessons.__name__)")]
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         NotebookClient(nb, kernel_name="python3").execute()
         nbformat.write(nb, folder / f"{i:02d}-floor.ipynb")
 

@@ -20,13 +20,17 @@ BUSY = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() 
 
 
 def start() -> subprocess.Popen:
-    return subprocess.Popen(COMMAND, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        COMMAND, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def finish(proc: subprocess.Popen, label: str, started: float) -> bool:
     out, _ = proc.communicate(timeout=900)
     last = out.strip().splitlines()[-1] if out.strip() else ""
-    print(f"{label:28} {'ok  ' if proc.returncode == 0 else 'FAIL'} {time.perf_counter() - started:6.1f} s  {last}")
+    print(
+        f"{label:28} {'ok  ' if proc.returncode == 0 else 'FAIL'} {time.perf_counter() - started:6.1f} s  {last}"
+    )
     if proc.returncode:
         print(out[-3000:])
     return proc.returncode == 0
@@ -42,7 +46,8 @@ def main() -> int:
     ok &= all([finish(p, f"side by side, run {n}", t) for n, p in enumerate(pair, 1)])
     # Bounded busy loops: they end by themselves after 300 s at the latest.
     hogs = [
-        subprocess.Popen([sys.executable, "-c", BUSY.format(seconds=300)]) for _ in range(os.cpu_count() or 2)
+        subprocess.Popen([sys.executable, "-c", BUSY.format(seconds=300)])
+        for _ in range(os.cpu_count() or 2)
     ]
     try:
         t = time.perf_counter()

@@ -1,5 +1,6 @@
 # A generator-based state machine: the parser is a coroutine that asks for lines or bytes.
 import re
+
 NUM = re.compile(rb"0|-?[1-9][0-9]*")
 NEED_LINE, NEED_BYTES = "line", "bytes"
 
@@ -42,7 +43,7 @@ class RespReader:
         self.gen = parser()
         self.want = next(self.gen)
         self.buf = b""
-        self.busy = False     # inside a command
+        self.busy = False  # inside a command
 
     def feed(self, data):
         if not data:
@@ -68,7 +69,7 @@ class RespReader:
                     if len(self.buf) > 64 * 1024:
                         raise ValueError("Protocol error: too big inline request")
                     return out
-                piece, self.buf = self.buf[:end], self.buf[end + len(arg):]
+                piece, self.buf = self.buf[:end], self.buf[end + len(arg) :]
             self.busy = True
             self.want = self.gen.send(piece)
             if self.want[0] == NEED_BYTES and self.want[1] == 1 and not out_pending(self):

@@ -31,9 +31,7 @@ class ChatRoom:
         failed = []
         for name, (conn, sending) in members:
             try:
-                with (
-                    sending
-                ):  # one sendall() at a time per member, or two lines could mix
+                with sending:  # one sendall() at a time per member, or two lines could mix
                     conn.sendall(data)
             except OSError:
                 failed.append(name)

@@ -2,9 +2,7 @@
 # every join, leave and broadcast.
 import threading
 
-EXPECT = (
-    "broadcast() waited while another thread was sending to a member who does not read"
-)
+EXPECT = "broadcast() waited while another thread was sending to a member who does not read"
 
 
 class ChatRoom:

@@ -3,7 +3,6 @@ import threading
 EXPECT = "lines bob received from two threads at once were mixed together"
 
 
-
 class ChatRoom:
     def __init__(self):
         self.lock = threading.Lock()

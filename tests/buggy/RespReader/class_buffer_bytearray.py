@@ -1,11 +1,12 @@
 # A bytearray buffer as a class attribute: every RespReader shares it.
 EXPECT = "is a bytearray kept in the class"
 import re
+
 LENGTH = re.compile(rb"0|-?[1-9][0-9]*")
 
 
 class RespReader:
-    buf = bytearray()   # BUG: class attribute, shared by every reader
+    buf = bytearray()  # BUG: class attribute, shared by every reader
 
     def feed(self, data):
         if data == b"":
@@ -37,7 +38,7 @@ class RespReader:
                 raise ValueError("Protocol error: too big inline request")
             return None
         line = bytes(self.buf[:nl]).rstrip(b"\r")
-        del self.buf[:nl + 1]
+        del self.buf[: nl + 1]
         return re.split(rb"[ \t]+", line.strip(b" \t")) if line.strip(b" \t") else []
 
     def parse_array(self):
@@ -60,13 +61,13 @@ class RespReader:
             nl = self.buf.find(b"\r\n", pos)
             if nl == -1:
                 return None
-            size = self.number(bytes(self.buf[pos + 1:nl]), "bulk")
+            size = self.number(bytes(self.buf[pos + 1 : nl]), "bulk")
             if size < 0 or size > 512 * 1024 * 1024:
                 raise ValueError("Protocol error: invalid bulk length")
             start = nl + 2
             if len(self.buf) < start + size + 2:
                 return None
-            args.append(bytes(self.buf[start:start + size]))
+            args.append(bytes(self.buf[start : start + size]))
             pos = start + size + 2
         del self.buf[:pos]
         return args

@@ -26,7 +26,7 @@ class RespReader:
             if self.args is not None or self.pos < len(self.buffer):
                 raise EOFError("the client hung up in the middle of a command")
             return []
-        self.buffer = self.buffer[self.pos:] + data
+        self.buffer = self.buffer[self.pos :] + data
         self.pos = 0
         commands = []
         while True:
@@ -43,7 +43,7 @@ class RespReader:
             if len(self.buffer) - self.pos > MAX_INLINE:
                 raise ValueError(f"Protocol error: {limit_message}")
             return None
-        line = self.buffer[self.pos:end]
+        line = self.buffer[self.pos : end]
         self.pos = end + 2
         return line
 
@@ -52,7 +52,7 @@ class RespReader:
         if self.args is None:
             if self.pos >= len(self.buffer):
                 return None
-            if self.buffer[self.pos:self.pos + 1] != b"*":
+            if self.buffer[self.pos : self.pos + 1] != b"*":
                 end = self.buffer.find(b"\n", self.pos)
                 if end < 0:
                     if len(self.buffer) - self.pos > MAX_INLINE:
@@ -60,11 +60,13 @@ class RespReader:
                     return None
                 if end - self.pos > MAX_INLINE:
                     raise ValueError("Protocol error: too big inline request")
-                line = self.buffer[self.pos:end]
+                line = self.buffer[self.pos : end]
                 self.pos = end + 1
                 if line.endswith(b"\r"):
                     line = line[:-1]
-                return line.replace(b"\t", b" ").split(b" ") and [w for w in line.replace(b"\t", b" ").split(b" ") if w]
+                return line.replace(b"\t", b" ").split(b" ") and [
+                    w for w in line.replace(b"\t", b" ").split(b" ") if w
+                ]
             line = self._line("too big mbulk count string")
             if line is None:
                 return None
@@ -75,7 +77,7 @@ class RespReader:
         while self.left:
             if self.pos >= len(self.buffer):
                 return None
-            if self.buffer[self.pos:self.pos + 1] != b"$":
+            if self.buffer[self.pos : self.pos + 1] != b"$":
                 got = chr(self.buffer[self.pos])
                 raise ValueError(f"Protocol error: expected '$', got '{got}'")
             end = self.buffer.find(b"\r\n", self.pos)
@@ -83,12 +85,12 @@ class RespReader:
                 if len(self.buffer) - self.pos > MAX_INLINE:
                     raise ValueError("Protocol error: too big bulk count string")
                 return None
-            size = parse_length(self.buffer[self.pos + 1:end], "bulk")
+            size = parse_length(self.buffer[self.pos + 1 : end], "bulk")
             if size < 0:
                 raise ValueError("Protocol error: invalid bulk length")
             if len(self.buffer) < end + 2 + size + 2:
                 return None
-            self.args.append(self.buffer[end + 2:end + 2 + size])
+            self.args.append(self.buffer[end + 2 : end + 2 + size])
             self.pos = end + 2 + size + 2
             self.left -= 1
         args, self.args = self.args, None

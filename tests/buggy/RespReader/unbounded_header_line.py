@@ -1,6 +1,7 @@
 # Bounds an inline line but not a '*' or '$' header line: endless digits fill memory.
 EXPECT = "bound memory in header lines too"
 import re
+
 LENGTH = re.compile(rb"0|-?[1-9][0-9]*")
 
 
@@ -38,13 +39,13 @@ class RespReader:
                 raise ValueError("Protocol error: too big inline request")
             return None
         line = bytes(self.buf[:nl]).rstrip(b"\r")
-        del self.buf[:nl + 1]
+        del self.buf[: nl + 1]
         return re.split(rb"[ \t]+", line.strip(b" \t")) if line.strip(b" \t") else []
 
     def parse_array(self):
         nl = self.buf.find(b"\r\n")
         if nl == -1:
-            return None   # no bound on the header line
+            return None  # no bound on the header line
         count = self.number(bytes(self.buf[1:nl]), "multibulk")
         pos = nl + 2
         if count <= 0:
@@ -59,13 +60,13 @@ class RespReader:
             nl = self.buf.find(b"\r\n", pos)
             if nl == -1:
                 return None
-            size = self.number(bytes(self.buf[pos + 1:nl]), "bulk")
+            size = self.number(bytes(self.buf[pos + 1 : nl]), "bulk")
             if size < 0 or size > 512 * 1024 * 1024:
                 raise ValueError("Protocol error: invalid bulk length")
             start = nl + 2
             if len(self.buf) < start + size + 2:
                 return None
-            args.append(bytes(self.buf[start:start + size]))
+            args.append(bytes(self.buf[start : start + size]))
             pos = start + size + 2
         del self.buf[:pos]
         return args

@@ -7,9 +7,7 @@ def connect_first(candidates, timeout):
     errors = []
     for address in candidates:
         try:
-            return socket.create_connection(
-                address[:2]
-            )  # no timeout: waits for minutes
+            return socket.create_connection(address[:2])  # no timeout: waits for minutes
         except OSError as exc:
             errors.append(f"{address[0]} port {address[1]}: {exc}")
     raise ConnectionError("\n".join(errors))

@@ -13,7 +13,7 @@ def echo_client(address, message):
         while True:
             try:
                 data = sock.recv(4096)
-            except socket.timeout:
+            except TimeoutError:
                 break
             if not data:
                 break

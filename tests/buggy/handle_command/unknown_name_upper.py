@@ -1,6 +1,7 @@
 # Shows an unknown command's name upper-cased, not as the client sent it.
 EXPECT = "the command name as the client sent it"
 import re
+
 INT = re.compile(rb"0|-?[1-9][0-9]*")
 MAX = 2**63 - 1
 
@@ -52,7 +53,7 @@ def exists(store, args):
 
 def incr(store, args):
     value = store.get(args[1], b"0")
-    if not INT.fullmatch(value) or not -2**63 <= int(value) <= MAX:
+    if not INT.fullmatch(value) or not -(2**63) <= int(value) <= MAX:
         return err("ERR value is not an integer or out of range")
     n = int(value)
     if n == MAX:
@@ -63,8 +64,13 @@ def incr(store, args):
 
 # name: (function, arity) — arity as Redis counts it: exact if positive, at least -n if negative
 COMMANDS = {
-    b"ping": (ping, -1), b"echo": (echo, 2), b"set": (set_, -3), b"get": (get, 2),
-    b"del": (delete, -2), b"exists": (exists, -2), b"incr": (incr, 2),
+    b"ping": (ping, -1),
+    b"echo": (echo, 2),
+    b"set": (set_, -3),
+    b"get": (get, 2),
+    b"del": (delete, -2),
+    b"exists": (exists, -2),
+    b"incr": (incr, 2),
 }
 
 
@@ -73,8 +79,8 @@ def unknown(args):
     for arg in args[1:]:
         if len(listed) >= 128:
             break
-        listed += b"'" + arg[:128 - len(listed)] + b"' "
-    name = args[0].upper()[:128]   # shows the name upper-cased
+        listed += b"'" + arg[: 128 - len(listed)] + b"' "
+    name = args[0].upper()[:128]  # shows the name upper-cased
     text = b"-ERR unknown command '" + name + b"', with args beginning with: " + listed
     body = text[1:].replace(b"\r", b" ").replace(b"\n", b" ")
     return b"-" + body + b"\r\n"
@@ -87,6 +93,10 @@ def handle_command(store, args):
     if entry is None:
         return unknown(args)
     function, arity = entry
-    if (arity > 0 and len(args) != arity) or (arity < 0 and len(args) < -arity) or (args[0].lower() == b"ping" and len(args) > 2):
+    if (
+        (arity > 0 and len(args) != arity)
+        or (arity < 0 and len(args) < -arity)
+        or (args[0].lower() == b"ping" and len(args) > 2)
+    ):
         return err(f"ERR wrong number of arguments for '{args[0].lower().decode()}' command")
     return function(store, args)

@@ -1,5 +1,4 @@
 # Gives up when nothing arrives for half a second, returning what it has.
-import socket
 
 EXPECT = "a pause is not a hang-up"
 
@@ -10,7 +9,7 @@ def recv_exactly(sock, n):
     while len(data) < n:
         try:
             more = sock.recv(n - len(data))
-        except socket.timeout:
+        except TimeoutError:
             break
         if not more:
             raise EOFError

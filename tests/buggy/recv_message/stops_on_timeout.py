@@ -1,5 +1,4 @@
 # Gives up on a message when nothing arrives for half a second.
-import socket
 import struct
 
 EXPECT = "a pause is not a hang-up"
@@ -21,6 +20,6 @@ def recv_message(sock):
             if not more:
                 raise EOFError
             body += more
-    except socket.timeout:
+    except TimeoutError:
         return body.decode("utf-8", errors="replace") if data else ""
     return body.decode("utf-8")
