@@ -158,8 +158,8 @@ def test_ordinary_code_is_not_tampering(source):
     assert findings(ast.parse(source)) == []
 
 
-def test_exactly_is_not_fooled_by_a_lying_value():
-    from tcplessons.exercises.tools import exactly
+def test_exact_types_are_not_fooled_by_a_lying_value():
+    from tcplessons.exercises.tools import exact_type_problem
 
     class Anything(bytes):
         def __eq__(self, other):
@@ -167,5 +167,7 @@ def test_exactly_is_not_fooled_by_a_lying_value():
 
         __hash__ = bytes.__hash__
 
-    assert Anything(b"") == b"hello" and not exactly(Anything(b""), b"hello")
-    assert exactly(b"hello", b"hello") and not exactly(bytearray(b"hello"), b"hello")
+    assert Anything(b"") == b"hello"
+    assert "subclass" in exact_type_problem(Anything(b""), bytes)
+    assert exact_type_problem(b"hello", bytes) is None
+    assert exact_type_problem(bytearray(b"hello"), bytes) is not None

@@ -294,6 +294,16 @@ def _install_hook() -> None:
             _hook_installed = True
 
 
+class _PassesChangesToSocket(type):
+    """The type of a watched socket's class: learner code that changes ``type(sock)``
+    believes it changes ``socket.socket``, so the change is made there too (where the
+    grader's integrity check sees it), as well as on the watched class."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        setattr(socket.socket, name, value)
+        super().__setattr__(name, value)
+
+
 class SocketWatch:
     """What the sockets learner code creates and binds while a check watches it.
 
@@ -321,7 +331,7 @@ class SocketWatch:
         (``__slots__ = ()``), so a plain socket can take this class in place."""
         watch = self
 
-        class WatchedSocket(socket.socket):
+        class WatchedSocket(socket.socket, metaclass=_PassesChangesToSocket):
             __slots__ = ()
 
             def shutdown(self, how: int) -> None:
@@ -333,8 +343,13 @@ class SocketWatch:
                 def send(self, data, flags: int = 0) -> int:
                     return super().send(memoryview(data).cast("B")[: ShortSendSocket.limit], flags)
 
-        WatchedSocket.__qualname__ = WatchedSocket.__name__ = "socket"  # as errors name it
-        WatchedSocket.__module__ = "socket"
+        # Named as errors name a socket; set on this class only (not passed to socket.socket).
+        for name, value in (
+            ("__qualname__", "socket"),
+            ("__name__", "socket"),
+            ("__module__", "socket"),
+        ):
+            type.__setattr__(WatchedSocket, name, value)
         return WatchedSocket
 
     def _saw(self, event: str, args: tuple) -> None:
