@@ -126,7 +126,34 @@ class _CheckOver(BaseException):
     """Raised by the check's listener once the check is over (not an OSError on purpose)."""
 
 
-class _ShortSendConn(socket.socket):
+class _CountedSocket(socket.socket):
+    """A real socket that counts the learner's calls on it in ``calls[0]``.
+
+    A loop stuck in a blocking call makes no more calls; a busy loop makes thousands.
+    Looking only at where the loop thread is cannot tell them apart: a busy loop gives up
+    the interpreter inside its socket calls, so every look may land on the same line.
+    """
+
+    calls = [0]  # replaced per check run by one list shared by all its sockets
+
+    def recv(self, *args):
+        self.calls[0] += 1
+        return super().recv(*args)
+
+    def recv_into(self, *args):
+        self.calls[0] += 1
+        return super().recv_into(*args)
+
+    def send(self, data, flags: int = 0) -> int:
+        self.calls[0] += 1
+        return super().send(data, flags)
+
+    def sendall(self, data, flags: int = 0) -> None:
+        self.calls[0] += 1
+        return super().sendall(data, flags)
+
+
+class _ShortSendConn(_CountedSocket):
     """An accepted socket whose send() takes at most ``limit`` bytes, as a busy kernel may."""
 
     limit = 1000
@@ -135,21 +162,22 @@ class _ShortSendConn(socket.socket):
         return super().send(memoryview(data)[: self.limit], flags)
 
 
-class _Listener(socket.socket):
-    """A real listening socket; optionally hands out short-send sockets."""
+class _Listener(_CountedSocket):
+    """A real listening socket; hands out counted (optionally short-send) sockets."""
 
     over = False
     short_sends = False
 
     def accept(self):
+        self.calls[0] += 1
         if self.over:
             raise _CheckOver("this check is over; the listener is gone")
         conn, address = super().accept()
-        if self.short_sends:
-            timeout = conn.gettimeout()
-            short = _ShortSendConn(fileno=conn.detach())
-            short.settimeout(timeout)
-            conn = short
+        timeout = conn.gettimeout()
+        counted = (_ShortSendConn if self.short_sends else _CountedSocket)(fileno=conn.detach())
+        counted.settimeout(timeout)
+        counted.calls = self.calls
+        conn = counted
         # Kept, so the check can see whether echo_loop closed it (and so that forgetting
         # to close it is not hidden by Python closing it when echo_loop's locals go).
         self.accepted.append(conn)
@@ -175,8 +203,11 @@ class _Run:
         self.listener = _Listener(fileno=base.detach())
         self.listener.short_sends = short_sends
         self.listener.accepted = []
+        self.listener.calls = [0]
         self.address = self.listener.getsockname()[:2]
-        self.wakeup, self.waker = socket.socketpair()
+        wakeup, self.waker = socket.socketpair()
+        self.wakeup = _CountedSocket(fileno=wakeup.detach())
+        self.wakeup.calls = self.listener.calls
         self.clients: list[socket.socket] = []
         self.call = LearnerCall(fn, self.listener, self.wakeup)
         _STARTED.append(self.call)
@@ -230,7 +261,7 @@ class _Run:
 
     def fail(self, what: str, **details) -> None:
         self.crashed()
-        line = _stuck_at(self.call.thread)
+        line = _stuck_at(self.call.thread, self.listener.calls)
         if line is not None:
             raise CheckFailed(
                 # Not `what`: how far each caller got before the loop stuck depends on timing.
@@ -307,10 +338,12 @@ def _where(thread: threading.Thread):
     return code, sys._current_frames().get(thread.ident).f_lasti, in_select, line
 
 
-def _stuck_at(thread: threading.Thread) -> str | None:
+def _stuck_at(thread: threading.Thread, calls: list[int]) -> str | None:
     """The line a loop thread is stuck on, if it sat outside select() at one place throughout
-    a few looks (a loop that works is either in select() or moving); else None."""
+    a few looks and made no socket call meanwhile (``calls[0]`` counts them: a working loop
+    is either in select() or moving); else None."""
     looks = []
+    calls_before = calls[0]
     for _ in range(5):
         if not thread.is_alive():
             return None
@@ -319,7 +352,7 @@ def _stuck_at(thread: threading.Thread) -> str | None:
             return None
         looks.append(where)
         threading.Event().wait(SLICE)
-    if len({(code, lasti) for code, lasti, _, _ in looks}) != 1:
+    if calls[0] != calls_before or len({(code, lasti) for code, lasti, _, _ in looks}) != 1:
         return None
     line = looks[-1][3]
     return f"`{line}`" if line else ""
