@@ -10,52 +10,50 @@ to is removed and announced as left; no exception escapes to the caller.  Any of
 three may be called from many threads at once, and two threads never send to the same
 member at the same time (their lines would mix).
 
-Each check gives the room real sockets on 127.0.0.1 (the server's side of a connection)
-and reads what arrives on the other side.  To know that nothing *more* arrived, the check
-writes an end marker on the server's side itself once the room is done, and reads up to
-it: whatever came before the marker is exactly what the room sent.  Every call into the
-learner's code is bounded.
+The check's side lives in neighbouring modules: the harness (real loopback sockets for
+the members, an end marker to know nothing more arrived, every call bounded) in
+:mod:`._chat_harness`, judging what a member received in :mod:`._chat_diagnosis`, timings
+and hints in :mod:`._chat_terms`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import select
-import socket
-import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
 
+from ._chat_diagnosis import (
+    _diagnose,
+    _expect,
+    _lines,
+    _missing_newlines,
+    _no_socket_error,
+    _show,
+    _show_mixed,
+)
+from ._chat_harness import (
+    _bob_vanished,
+    _Gate,
+    _GateSocket,
+    _Harness,
+    _NeverReadsSocket,
+    _Run,
+    _SliceSocket,
+    _stress,
+)
+from ._chat_terms import (
+    FAIL_HINT,
+    GATE_WAIT,
+    LOCK_HINT,
+    NEVER_READS_HINT,
+    NEWLINE_HINT,
+    READ,
+    SEND_LOCK_HINT,
+)
 from .model import CheckFailed, Exercise
 from .registry import register
-from .tools import (
-    CALL_TIMEOUT,
-    READ_TIMEOUT,
-    CheckSocket,
-    LearnerCall,
-    ShortSendSocket,
-    adopt,
-    reset,
-)
+from .tools import ShortSendSocket
 
 __all__ = ["chat_room_exercise"]
-
-#: Seconds one call of join/leave/broadcast may take.
-CALL = CALL_TIMEOUT
-#: Seconds to read what a member received.
-READ = READ_TIMEOUT
-#: How long a send to a member who never reads waits before it gives up, as the
-#: course's chat server makes it (SO_SNDTIMEO): then it raises BlockingIOError.
-SEND_DEADLINE = 0.2
-#: How long the thread-safety check holds a broadcast in its first send (seconds).
-GATE_WAIT = 0.3
-#: How long the mixed-lines check holds a half-sent line for another thread (seconds).
-MIX_WAIT = 0.2
-#: Bytes one send() hands the kernel in the mixed-lines check.
-PIECE = 8
-
-MARKER = b"\x00(end of check)\n"
 
 chat_room_exercise = Exercise(
     "ChatRoom",
@@ -65,316 +63,6 @@ chat_room_exercise = Exercise(
         "'* NAME joined', 'SENDER: TEXT' and '* NAME left' lines to the other members."
     ),
 )
-
-SENDALL_HINT = (
-    "send() may hand only part of the data to the kernel and returns how much it took; "
-    "sendall() keeps sending until every byte is gone"
-)
-NEWLINE_HINT = (
-    "end every line with '\\n': the newline is how a reader (and nc) knows where a line ends"
-)
-FAIL_HINT = (
-    "put each member's sendall() in try/except OSError; when it fails, remove that member "
-    "and tell the others '* NAME left' — one vanished member must not stop the rest"
-)
-SEND_LOCK_HINT = (
-    "give every member a lock of its own and hold it around that member's sendall(): "
-    "when the kernel takes a line in pieces, two threads sending to the same member at "
-    "once interleave their pieces, and the member reads a mix of both lines"
-)
-LOCK_HINT = (
-    "guard the members with a threading.Lock, and send to a copy of them "
-    "(list(self.members.items()) taken under the lock), so another thread's join or leave "
-    "cannot change the dict while you loop over it"
-)
-
-
-def _show(data: bytes, limit: int = 120) -> str:
-    if len(data) <= limit:
-        return repr(bytes(data))
-    return f"{bytes(data[:limit])!r}… ({len(data)} bytes)"
-
-
-class _NeverReadsSocket(CheckSocket):
-    """The server's side of a member who never reads: their buffers are full, so every
-    send waits SEND_DEADLINE seconds and gives up with BlockingIOError, as it does on the
-    course's chat server (whose sockets have a send deadline)."""
-
-    def _full(self) -> None:
-        threading.Event().wait(SEND_DEADLINE)
-        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
-
-    def send(self, data, flags: int = 0) -> int:
-        self._full()
-        return 0
-
-    def sendall(self, data, flags: int = 0) -> None:
-        self._full()
-
-
-class _GateSocket(CheckSocket):
-    """A real socket whose first send from one chosen thread waits at a gate.
-
-    The thread-safety check uses it to hold a broadcast in the middle of its loop while
-    another thread joins: a room that loops over its dict without a lock then fails every
-    time, not once in a thousand runs.
-    """
-
-    gate: _Gate | None = None
-
-    def _pause(self) -> None:
-        gate = self.gate
-        if gate is not None and gate.thread is threading.current_thread() and not gate.hit.is_set():
-            gate.hit.set()
-            gate.open.wait(2 * CALL)  # longer than any wait of the check: it opens the gate
-
-    def send(self, data, flags: int = 0) -> int:
-        self._pause()
-        return super().send(data, flags)
-
-    def sendall(self, data, flags: int = 0) -> None:
-        self._pause()
-        super().sendall(data, flags)
-
-
-class _Gate:
-    def __init__(self):
-        self.thread: threading.Thread | None = None
-        self.hit = threading.Event()
-        self.open = threading.Event()
-
-
-class _Overlap:
-    """What the mixed-lines check's member socket has seen (shared by its send calls)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.midline: threading.Thread | None = None  # whose line is half sent
-        self.held = threading.Event()  # a half-sent line is waiting for another thread
-        self.intruded = threading.Event()  # another thread sent in the middle of it
-        self.waited = False
-        self.armed = False  # only the concurrent part of the check holds a line
-        self.written = 0  # bytes sent on this line so far
-        self.mixed_at: int | None = None  # where the first intruding piece ended
-
-
-class _SliceSocket(CheckSocket):
-    """A real socket whose send() hands the kernel only ``PIECE`` bytes, as a busy kernel may.
-
-    The first time a line is left half sent, the sending thread waits (at most
-    ``MIX_WAIT`` s) for another thread to send to this member.  A room without a
-    per-member send lock lets the other thread in, and its bytes land in the middle of
-    the first line every time; a room with one makes the other thread wait its turn.
-    """
-
-    overlap: _Overlap | None = None
-
-    def send(self, data, flags: int = 0) -> int:
-        probe = self.overlap
-        me = threading.current_thread()
-        piece = bytes(memoryview(data)[:PIECE])
-        with probe.lock:
-            intruding = probe.midline is not None and probe.midline is not me
-        sent = super().send(piece, flags)
-        with probe.lock:
-            probe.written += sent
-            if intruding and probe.mixed_at is None:
-                probe.mixed_at = probe.written
-            if not intruding:
-                probe.midline = None if piece[:sent].endswith(b"\n") else me
-            wait = probe.armed and probe.midline is me and not probe.waited
-            if wait:
-                probe.waited = True
-        if intruding:
-            probe.intruded.set()  # only now: our bytes are already in the middle of the line
-        elif wait:
-            probe.held.set()
-            probe.intruded.wait(MIX_WAIT)
-        return sent
-
-    def sendall(self, data, flags: int = 0) -> None:
-        view = memoryview(data).cast("B")
-        while view:  # bounded: every send() writes at least one byte or raises
-            view = view[self.send(view, flags) :]
-
-
-class _Run(LearnerCall):
-    """A room method running in a thread of the check's own."""
-
-    def finish(self, call: str, timeout: float = CALL):
-        if not self.join(timeout):
-            raise CheckFailed(
-                f"{call} did not return within {timeout:g} s",
-                hint="is a lock held while waiting for another lock, or a send to a member who never reads?",
-            )
-        return self.result()
-
-
-class _Harness:
-    """The learner's room, and the members the check gave it (real loopback sockets)."""
-
-    def __init__(
-        self, cls, stack: contextlib.ExitStack, sock_class=None, gate: _Gate | None = None
-    ):
-        self.stack = stack
-        self.overlap = _Overlap()
-        self.sock_class = sock_class
-        self.gate = gate
-        self.listener = stack.enter_context(socket.create_server(("127.0.0.1", 0)))
-        self.clients: dict[str, socket.socket] = {}
-        self.sides: dict[str, socket.socket] = {}
-        self.actions: list[str] = []
-        self.room = _Run(cls).start().finish("ChatRoom()")
-
-    def member(self, name: str, sock_class=None) -> socket.socket:
-        client = socket.create_connection(self.listener.getsockname(), timeout=READ)
-        self.stack.callback(client.close)
-        side, _ = self.listener.accept()
-        side.settimeout(CALL)  # so a send into a full buffer cannot hang the check
-        side = adopt(
-            sock_class or self.sock_class or CheckSocket,
-            side,
-            **{"limit": 3, "gate": self.gate, "overlap": self.overlap},
-        )
-        self.stack.callback(side.close)
-        self.clients[name], self.sides[name] = client, side
-        return side
-
-    def call(self, method: str, *args, shown: str = ""):
-        shown = shown or f"{method}({', '.join(repr(a) for a in args)})"
-        self.actions.append(shown)
-        fn = getattr(self.room, method)
-        return _Run(fn, *args).start().finish(shown)
-
-    def join(self, *names: str, sock_class=None) -> None:
-        for name in names:
-            self.call("join", name, self.member(name, sock_class), shown=f"join({name!r}, conn)")
-
-    def doing(self) -> str:
-        return "; ".join(self.actions)
-
-    def received(self, name: str) -> bytes:
-        """Everything the room sent to ``name`` so far (nothing more will come)."""
-        side, client = self.sides[name], self.clients[name]
-        try:
-            socket.socket.sendall(side, MARKER)
-        except OSError:
-            raise CheckFailed(
-                "a member's socket was closed by the room",
-                sent=self.doing(),
-                got=f"the server's side of {name}'s line could not send any more",
-                expected="the room sends lines and leaves closing to the server",
-                hint="leave(name) only removes the member and tells the others; the server "
-                "that handed over the socket closes it when the caller hangs up",
-                cause="closes conn",
-            ) from None
-        data = bytearray()
-        client.settimeout(READ)
-        while MARKER not in data:  # bounded: each recv() has a timeout
-            try:
-                chunk = client.recv(65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        return bytes(data).split(MARKER, 1)[0]
-
-    def vanish(self, name: str) -> None:
-        """``name``'s caller disappears: the connection is reset (RST), not hung up."""
-        reset(self.clients.pop(name))
-        # Wait until the server's side has seen the reset, so the next send fails.
-        select.select([self.sides[name]], [], [], READ)
-
-
-def _lines(data: bytes) -> list[bytes]:
-    return data.splitlines(keepends=True)
-
-
-def _expect(
-    h: _Harness,
-    name: str,
-    expected: Sequence[str],
-    *,
-    any_order: int = 0,
-    sender: str = "",
-    missing_hint: str = "",
-    got: bytes | None = None,
-) -> None:
-    """``name`` must have received exactly ``expected`` (the last ``any_order`` lines in
-    any order); ``got`` if the check has already read it."""
-    got = h.received(name) if got is None else got
-    want = "".join(expected).encode("utf-8")
-    if got == want:
-        return
-    if any_order:
-        head, tail = list(expected[:-any_order]), list(expected[-any_order:])
-        got_lines = _lines(got)
-        if b"".join(got_lines[: len(head)]) == "".join(head).encode() and Counter(
-            got_lines[len(head) :]
-        ) == Counter(t.encode() for t in tail):
-            return
-    what, hint = _diagnose(name, got, want, sender, missing_hint)
-    raise CheckFailed(what, sent=h.doing(), got=_show(got), expected=_show(want), hint=hint)
-
-
-def _missing_newlines(got: bytes, want: bytes) -> bool:
-    """Whether ``got`` is what was expected (in any order) except for missing newlines."""
-    return (
-        bool(got)
-        and got.count(b"\n") < want.count(b"\n")
-        and Counter(got.replace(b"\n", b"")) == Counter(want.replace(b"\n", b""))
-    )
-
-
-def _diagnose(
-    name: str, got: bytes, want: bytes, sender: str, missing_hint: str = ""
-) -> tuple[str, str]:
-    if not got and want:
-        return (
-            f"{name} received nothing",
-            "send each line to every member with conn.sendall(line.encode())",
-        )
-    if _missing_newlines(got, want):
-        return f"the lines {name} received do not end with a newline", NEWLINE_HINT
-    if (
-        sender
-        and f"\n{sender}: ".encode() in b"\n" + got
-        and f"\n{sender}: ".encode() not in b"\n" + want
-    ):
-        return (
-            f"the sender {sender} received its own message back",
-            "broadcast() sends to every member except the sender: skip the member whose name is sender",
-        )
-    if f"* {name} joined".encode() in got:
-        return (
-            f"{name} was told about its own arrival",
-            "join() tells everyone *else*: send before adding the newcomer, or skip it in the loop",
-        )
-    got_lines, want_lines = _lines(got), _lines(want)
-    partial = [g for g in got_lines if not g.endswith(b"\n")]
-    partial += [
-        g
-        for g in got_lines
-        if g not in want_lines and any(w.startswith(g[:-1]) for w in want_lines)
-    ]
-    if partial:
-        return f"only part of what was sent to {name} arrived", SENDALL_HINT
-    missing = list((Counter(want_lines) - Counter(got_lines)).elements())
-    extra = list((Counter(got_lines) - Counter(want_lines)).elements())
-    if missing and not extra:
-        return f"{name} never received {missing[0]!r}", missing_hint or (
-            "send the line to every member it is meant for, each with its own sendall()"
-        )
-    if extra and not missing:
-        return f"{name} received {extra[0]!r}, which was not meant for it", (
-            "check who each line goes to: joined and left go to everyone else, a message to "
-            "everyone but its sender, and nobody hears anything after they left"
-        )
-    return (
-        f"{name} did not receive what was expected",
-        "compare the lines: '* NAME joined', 'SENDER: TEXT' and '* NAME left', each ending in '\\n'",
-    )
 
 
 @chat_room_exercise.check(
@@ -422,32 +110,6 @@ def _leave_sends_name_left_rest_leaves(cls):
             missing_hint=left_hint,
         )
         _expect(h, "cy", ["* bob left\n", "ada: bye bob\n"], missing_hint=left_hint)
-
-
-@contextlib.contextmanager
-def _bob_vanished(cls) -> Iterator[_Harness]:
-    """Ada, Bob and Cy join; then Bob's line is reset."""
-    with contextlib.ExitStack() as stack:
-        h = _Harness(cls, stack)
-        h.join("ada", "bob", "cy")
-        h.vanish("bob")
-        h.actions.append("bob's line is reset")
-        yield h
-
-
-@contextlib.contextmanager
-def _no_socket_error(h: _Harness, method: str, hint: str) -> Iterator[None]:
-    """Fail the check if ``method`` lets a vanished member's socket error escape."""
-    try:
-        yield
-    except OSError:
-        raise CheckFailed(
-            f"{method}() let a socket error escape when a member had vanished",
-            sent=h.doing(),
-            got=f"a socket error (OSError) raised out of {method}()",
-            expected="no exception: the vanished member is removed and announced as left",
-            hint=hint,
-        ) from None
 
 
 @chat_room_exercise.check(
@@ -502,13 +164,6 @@ def _join_survives_a_vanished_member(cls):
             sender="ada",
             missing_hint=FAIL_HINT,
         )
-
-
-NEVER_READS_HINT = (
-    "catch OSError, not only BrokenPipeError and ConnectionResetError: a member who never "
-    "reads fills their buffers, and the send to them gives up with BlockingIOError (or a "
-    "timeout) — both are OSErrors; remove that member like one who vanished"
-)
 
 
 @chat_room_exercise.check(
@@ -753,51 +408,6 @@ def _two_threads_sending_same_member_never(cls):
         raise CheckFailed(
             what, sent=h.doing(), got=_show_mixed(got, h.overlap), expected=_show(wanted), hint=hint
         )
-
-
-def _show_mixed(got: bytes, overlap: _Overlap) -> str:
-    """``got`` up to where another thread's piece landed: only that much is the same on
-    every run (after it, the two threads' pieces alternate as the scheduler likes)."""
-    if overlap.mixed_at is None or overlap.mixed_at >= len(got):
-        return _show(got)
-    return f"{_show(got[: overlap.mixed_at], limit=200)}… (then the rest of both lines, mixed)"
-
-
-def _stress(cls, stack: contextlib.ExitStack, threads: int = 6, rounds: int = 10) -> None:
-    """Many members join, talk and leave at once; afterwards none of them is left behind."""
-    h = _Harness(cls, stack)
-    names = [f"t{i}" for i in range(threads)]
-    socks = {name: h.member(name) for name in names}
-
-    def life(name: str) -> None:
-        h.room.join(name, socks[name])
-        for i in range(rounds):
-            h.room.broadcast(name, f"line {i}")
-        h.room.leave(name)
-
-    runs = [_Run(life, name).start() for name in names]
-    for run in runs:
-        try:
-            run.finish(f"{threads} threads each calling join, broadcast and leave")
-        except RuntimeError as exc:
-            raise CheckFailed(
-                f"{threads} members joining, talking and leaving at once made the room fail",
-                sent=f"{threads} threads, each: join(its name, conn), broadcast() {rounds} times, leave(its name)",
-                got=f"RuntimeError: {exc}",
-                expected="no exception",
-                hint=LOCK_HINT,
-            ) from None
-    h.join("zed")
-    h.call("broadcast", "zed", "is anyone left?")
-    for name in names:
-        if b"zed: is anyone left?" in h.received(name):
-            raise CheckFailed(
-                "a member who left while other threads were busy still got later messages",
-                sent=f"{threads} threads each calling join, broadcast and leave; then broadcast('zed', …)",
-                got="the member who left is still in the room",
-                expected="every member who left is gone",
-                hint=LOCK_HINT,
-            )
 
 
 register(chat_room_exercise)

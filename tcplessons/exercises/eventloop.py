@@ -25,43 +25,46 @@ so the verdict does not depend on the machine's speed or on how busy it is.
 
 A loop that never comes back to select() (stuck in a blocking call) is named as such: the
 check looks at where the loop thread is, a few times, and reports the learner's line.
+
+The check's side lives in neighbouring modules: the harness (the loop's thread, its
+listener and callers) in :mod:`._eventloop_harness`, the watch on the loop thread (stuck?
+how much CPU does a busy loop get?) in :mod:`._eventloop_watch`, timings, limits and hints
+in :mod:`._eventloop_terms`.
 """
 
 from __future__ import annotations
 
-import linecache
-import random
-import select
-import socket
-import struct
-import sys
 import threading
 import time
-from collections.abc import Callable
 
 from ..measure import thread_cpu_seconds
+from ._eventloop_harness import _STARTED, _hears_hang_up, _raw, _read, _reset, _Run
+from ._eventloop_terms import (
+    BACKPRESSURE_HINT,
+    CLOSE_HINT,
+    EXIT_WAIT,
+    FLUSH_HINT,
+    IDLE_HINT_SELECT,
+    IDLE_SHARE,
+    IDLE_WINDOW,
+    LIMIT,
+    NONBLOCKING_HINT,
+    OUTBOX_HINT,
+    PROMPT,
+    PUSH_LIMIT,
+    RESET_HINT,
+    RETURN_WAIT,
+    WAKEUP_HINT,
+    WRITE_INTEREST_HINT,
+)
+from ._eventloop_watch import _reference_spin_cpu
 from .model import CheckFailed, Exercise
 from .registry import register
-from .tools import LearnerCall, send_in_chunks, show_bytes
+from .tools import send_in_chunks, show_bytes
 
 __all__ = ["echo_loop"]
 
 LESSON = "07-event-loop"
-#: Seconds to wait for something a working loop does at once (an echo, a close).
-PROMPT = 3.0
-#: Seconds to wait for echo_loop to return once woken.
-RETURN_WAIT = 2.0
-#: Bytes of unsent echo a caller may have before the loop stops reading from it.
-LIMIT = 1 << 20
-#: What a caller who never reads may push into a loop with backpressure, at most.
-PUSH_LIMIT = 8 * LIMIT
-#: Share of a reference busy-poll loop's CPU time an idle loop may use in IDLE_WINDOW s.
-IDLE_SHARE = 0.25
-IDLE_WINDOW = 1.0
-#: Seconds to wait for echo_loop to return when a check is over (a courtesy, not a verdict).
-EXIT_WAIT = 0.5
-#: Seconds between looks at whether the learner's loop has ended, while waiting for data.
-SLICE = 0.05
 
 echo_loop = Exercise(
     "echo_loop",
@@ -71,379 +74,6 @@ echo_loop = Exercise(
         "blocking; return when woken."
     ),
 )
-
-NONBLOCKING_HINT = (
-    "make every accepted socket non-blocking (conn.setblocking(False)) and call recv() only "
-    "on a socket the selector reported readable; one blocking call stalls every caller"
-)
-OUTBOX_HINT = (
-    "send() returns how many bytes the operating system took, and may take only part: keep "
-    "the rest in that caller's outbox (outbox = outbox[sent:]) and send it when the socket is "
-    "writable"
-)
-FLUSH_HINT = (
-    "when recv() returns b'' the caller only stopped sending: keep its connection until its "
-    "outbox is empty, then unregister and close it"
-)
-WRITE_INTEREST_HINT = (
-    "register EVENT_WRITE only while a caller's outbox holds bytes and drop it when the outbox "
-    "empties (selector.modify(conn, EVENT_READ)); a socket with room in its buffer is always "
-    "writable, so select() returns at once and the loop spins. Unregister and close a caller "
-    "who hung up, too: a closed stream is always readable"
-)
-BACKPRESSURE_HINT = (
-    "stop reading from a caller whose outbox holds more than 1 MiB (watch only EVENT_WRITE) and "
-    "read again once it drains below that; otherwise a caller who never reads fills your memory"
-)
-WAKEUP_HINT = (
-    "register wakeup with the selector for EVENT_READ; when it is readable (a byte arrived, or "
-    "recv() gives b'' because the other end closed), close every caller and return (return, "
-    "not break: break inside `for key, mask in events:` leaves only that for loop)"
-)
-STUCK_HINT = (
-    "every call in the loop must return at once: call recv() once per readable event (not "
-    "until b''), send() once per writable event (not sendall()), and go back to select(); "
-    "make accepted sockets non-blocking (conn.setblocking(False))"
-)
-IDLE_HINT_SELECT = (
-    " Call select() with no timeout (or one of a second or so): select(0) returns at once "
-    "and turns the loop into a busy poll"
-)
-CLOSE_HINT = (
-    "before returning, close every caller's socket (keep them in a dict or set to find them)"
-)
-RESET_HINT = (
-    "a reset raises ConnectionResetError (an OSError) from recv() or send(): treat it like a "
-    "hang-up (unregister and close that caller) and carry on with the others"
-)
-
-
-#: The learner's calls these checks started: the last check reports any still running.
-_STARTED: list[LearnerCall] = []
-
-
-class _CheckOver(BaseException):
-    """Raised by the check's listener once the check is over (not an OSError on purpose)."""
-
-
-class _CountedSocket(socket.socket):
-    """A real socket that counts the learner's calls on it in ``calls[0]``.
-
-    A loop stuck in a blocking call makes no more calls; a busy loop makes thousands.
-    Looking only at where the loop thread is cannot tell them apart: a busy loop gives up
-    the interpreter inside its socket calls, so every look may land on the same line.
-    """
-
-    calls = [0]  # replaced per check run by one list shared by all its sockets
-
-    def recv(self, *args):
-        self.calls[0] += 1
-        return super().recv(*args)
-
-    def recv_into(self, *args):
-        self.calls[0] += 1
-        return super().recv_into(*args)
-
-    def send(self, data, flags: int = 0) -> int:
-        self.calls[0] += 1
-        return super().send(data, flags)
-
-    def sendall(self, data, flags: int = 0) -> None:
-        self.calls[0] += 1
-        return super().sendall(data, flags)
-
-
-class _ShortSendConn(_CountedSocket):
-    """An accepted socket whose send() takes at most ``limit`` bytes, as a busy kernel may."""
-
-    limit = 1000
-
-    def send(self, data, flags: int = 0) -> int:
-        return super().send(memoryview(data)[: self.limit], flags)
-
-
-class _Listener(_CountedSocket):
-    """A real listening socket; hands out counted (optionally short-send) sockets."""
-
-    over = False
-    short_sends = False
-
-    def accept(self):
-        self.calls[0] += 1
-        if self.over:
-            raise _CheckOver("this check is over; the listener is gone")
-        conn, address = super().accept()
-        timeout = conn.gettimeout()
-        counted = (_ShortSendConn if self.short_sends else _CountedSocket)(fileno=conn.detach())
-        counted.settimeout(timeout)
-        counted.calls = self.calls
-        conn = counted
-        # Kept, so the check can see whether echo_loop closed it (and so that forgetting
-        # to close it is not hidden by Python closing it when echo_loop's locals go).
-        self.accepted.append(conn)
-        return conn, address
-
-
-class _Run:
-    """One run of the learner's echo_loop, in a thread, on a fresh listener."""
-
-    def __init__(
-        self,
-        fn: Callable,
-        *,
-        short_sends: bool = False,
-        buffers: int | None = None,
-        start: bool = True,
-    ):
-        self.start = start  # False: the check calls run.call.start() itself
-        base = socket.create_server(("127.0.0.1", 0), backlog=64)
-        if buffers:  # accepted sockets inherit these: fixed, small kernel buffers
-            base.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, buffers)
-            base.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffers)
-        self.listener = _Listener(fileno=base.detach())
-        self.listener.short_sends = short_sends
-        self.listener.accepted = []
-        self.listener.calls = [0]
-        self.address = self.listener.getsockname()[:2]
-        wakeup, self.waker = socket.socketpair()
-        self.wakeup = _CountedSocket(fileno=wakeup.detach())
-        self.wakeup.calls = self.listener.calls
-        self.clients: list[socket.socket] = []
-        self.call = LearnerCall(fn, self.listener, self.wakeup)
-        _STARTED.append(self.call)
-
-    def __enter__(self) -> _Run:
-        if self.start:
-            self.call.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self.call.thread.ident is None:  # the check failed before starting the loop
-            self.call.start()
-        try:
-            self.waker.send(b"!")
-        except OSError:
-            pass
-        for sock in [self.waker] + self.clients:
-            _close(sock)
-        self.call.join(EXIT_WAIT)
-        self.listener.over = True
-        if not self.call.join(0):
-            # A loop that ignores wakeup: knock at the door, so that its accept() raises
-            # _CheckOver and its thread ends instead of waiting for ever.
-            try:
-                socket.create_connection(self.address, timeout=1.0).close()
-            except OSError:
-                pass
-            self.call.join(EXIT_WAIT)
-        for sock in [self.listener, self.wakeup] + self.listener.accepted:
-            _close(sock)  # a loop still running now waits on nothing, or fails
-
-    def connect(self, receive_buffer: int | None = None) -> socket.socket:
-        sock = socket.socket()
-        if receive_buffer:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, receive_buffer)
-        sock.settimeout(PROMPT)
-        sock.connect(self.address)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.clients.append(sock)
-        return sock
-
-    def crashed(self) -> None:
-        """If echo_loop already ended, say so (its exception is the learner's real problem)."""
-        if self.call.join(0):
-            self.call.result()  # re-raises what echo_loop raised (NotImplementedError too)
-            raise CheckFailed(
-                "echo_loop returned before it was woken",
-                hint="keep looping until wakeup is readable; callers may arrive at any time",
-            )
-
-    def fail(self, what: str, **details) -> None:
-        self.crashed()
-        line = _stuck_at(self.call.thread, self.listener.calls)
-        if line is not None:
-            raise CheckFailed(
-                # Not `what`: how far each caller got before the loop stuck depends on timing.
-                "echo_loop never came back to select(); it is still waiting at "
-                f"{line or 'a blocking call'}",
-                hint=STUCK_HINT,
-                cause="stuck",
-            )
-        raise CheckFailed(what, **details)
-
-    def wake(self, how: str = "byte") -> None:
-        if how == "byte":
-            self.waker.send(b"!")
-        else:
-            self.waker.close()
-        if not self.call.join(RETURN_WAIT):
-            self.fail(
-                f"echo_loop did not return within {RETURN_WAIT:g} s after wakeup {how_text(how)}",
-                hint=WAKEUP_HINT,
-            )
-        self.call.result()  # returning quietly means no exception
-
-    def expect_echo(
-        self,
-        sock: socket.socket,
-        data: bytes,
-        what: str,
-        hint: str = NONBLOCKING_HINT,
-        cause: str = "",
-    ) -> None:
-        got = _read(sock, len(data), run=self)
-        if got == data:
-            return
-        if len(data) > 100:
-            # How much of a long echo arrives depends on timing: the report names no count.
-            self.fail(
-                f"{what}: only part of the {len(data)} bytes came back intact",
-                sent=show_bytes(data),
-                hint=hint,
-                cause=cause,
-            )
-        if data.startswith(got):
-            self.fail(
-                f"{what}: only {len(got)} of {len(data)} bytes came back",
-                sent=show_bytes(data),
-                got=show_bytes(got),
-                hint=hint,
-                cause=cause,
-            )
-        self.fail(
-            f"{what}: the echo differs from what was sent",
-            sent=show_bytes(data),
-            got=show_bytes(got),
-            hint=OUTBOX_HINT,
-        )
-
-
-def _where(thread: threading.Thread):
-    """(code, instruction, in select?, learner line) of where ``thread`` is now, or None."""
-    frame = sys._current_frames().get(thread.ident)
-    if frame is None:
-        return None
-    code = frame.f_code
-    in_select = code.co_name == "select" or code.co_filename.endswith("selectors.py")
-    line = ""
-    while frame is not None:  # the innermost frame of the learner's own code
-        name = frame.f_code.co_filename
-        if "tcplessons" not in name and "python3" not in name and "lib/python" not in name:
-            line = linecache.getline(name, frame.f_lineno).strip()
-            break
-        frame = frame.f_back
-    if not in_select and "select(" in line:
-        in_select = True  # select.select() itself is written in C: no frame of its own
-    return code, sys._current_frames().get(thread.ident).f_lasti, in_select, line
-
-
-def _stuck_at(thread: threading.Thread, calls: list[int]) -> str | None:
-    """The line a loop thread is stuck on, if it sat outside select() at one place throughout
-    a few looks and made no socket call meanwhile (``calls[0]`` counts them: a working loop
-    is either in select() or moving); else None."""
-    looks = []
-    calls_before = calls[0]
-    for _ in range(5):
-        if not thread.is_alive():
-            return None
-        where = _where(thread)
-        if where is None or where[2]:
-            return None
-        looks.append(where)
-        threading.Event().wait(SLICE)
-    if calls[0] != calls_before or len({(code, lasti) for code, lasti, _, _ in looks}) != 1:
-        return None
-    line = looks[-1][3]
-    return f"`{line}`" if line else ""
-
-
-def _spin_reference(stop: threading.Event, used: list) -> None:
-    """A busy-poll loop, the kind the idle check must catch: select() with a zero timeout."""
-    started = time.thread_time()
-    while not stop.is_set():
-        select.select([], [], [], 0)
-    used.append(time.thread_time() - started)
-
-
-def _reference_spin_cpu(window: float, alongside=None) -> float:
-    """CPU seconds a busy-poll thread gets in ``window`` s; ``alongside()`` runs meanwhile."""
-    stop, used = threading.Event(), []
-    spinner = threading.Thread(target=_spin_reference, args=(stop, used), daemon=True)
-    spinner.start()
-    try:
-        if alongside is not None:
-            alongside()
-        else:
-            threading.Event().wait(window)
-    finally:
-        stop.set()
-        spinner.join(PROMPT)
-    return used[0] if used else 0.0
-
-
-def how_text(how: str) -> str:
-    return "got a byte" if how == "byte" else "had its other end closed"
-
-
-def _read(sock: socket.socket, n: int, timeout: float = PROMPT, run: _Run | None = None) -> bytes:
-    """Up to ``n`` bytes, waiting while they keep coming (at most ``timeout`` s of silence).
-
-    With ``run``, a loop that has already ended is reported at once instead of waited for.
-    """
-    parts, got = [], 0
-    sock.settimeout(SLICE)
-    silent = 0.0
-    while got < n:
-        try:
-            part = sock.recv(min(1 << 20, n - got))
-        except TimeoutError:
-            silent += SLICE
-            if run is not None and run.call.join(0):
-                run.crashed()
-            if silent >= timeout:
-                break
-            continue
-        except OSError:
-            break
-        if not part:
-            break
-        silent = 0.0
-        parts.append(part)
-        got += len(part)
-    return b"".join(parts)
-
-
-def _hears_hang_up(sock: socket.socket, timeout: float = PROMPT) -> bool:
-    """Whether the server closed this line (b'' or a reset) within ``timeout`` s."""
-    sock.settimeout(timeout)
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            if not sock.recv(65536):
-                return True
-    except TimeoutError:
-        return False
-    except OSError:
-        return True
-    return False
-
-
-def _close(sock: socket.socket) -> None:
-    try:
-        sock.close()
-    except OSError:
-        pass
-
-
-def _reset(sock: socket.socket) -> None:
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
-
-
-def _raw(n: int, seed: int) -> bytes:
-    """``n`` bytes that are not text (every byte value, in a fixed order)."""
-    return random.Random(seed).randbytes(n)
 
 
 @echo_loop.check("echoes a caller's bytes, then closes it and returns when wakeup gets a byte")
