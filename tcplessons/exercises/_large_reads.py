@@ -15,7 +15,7 @@ import math
 import threading
 import time
 
-from ._stream_checking import BYTES_HINT, EOF_TIMEOUT, POLL, _SteadySocket
+from ._stream_checking import EOF_TIMEOUT, POLL, _decoding_failure, _SteadySocket
 from .model import CheckFailed
 from .tools import STALL_TIMEOUT, LearnerCall
 
@@ -90,13 +90,7 @@ def _call_while_reading(
     try:
         return running.result()
     except UnicodeDecodeError:
-        raise CheckFailed(
-            f"{call} raised UnicodeDecodeError",
-            got="UnicodeDecodeError: the bytes are not UTF-8 text (and a character may be split "
-            "between two recv() calls)",
-            hint=BYTES_HINT,
-            cause="decodes",
-        ) from None
+        raise _decoding_failure(call) from None
 
 
 def _thread_work(thread: threading.Thread):

@@ -234,6 +234,18 @@ def _join(thread: threading.Thread) -> None:
     thread.join(CALL_TIMEOUT)
 
 
+def _decoding_failure(call: str) -> CheckFailed:
+    """The failure for a reader that decoded the bytes it read (UnicodeDecodeError): what
+    :func:`_call` and :func:`~tcplessons.exercises._large_reads._call_while_reading` raise."""
+    return CheckFailed(
+        f"{call} raised UnicodeDecodeError",
+        got="UnicodeDecodeError: the bytes are not UTF-8 text (and a character may be split "
+        "between two recv() calls)",
+        hint=BYTES_HINT,
+        cause="decodes",
+    )
+
+
 def _call(fn, *args, call: str, timeout: float = CALL_TIMEOUT, hint: str = "", sender=None):
     """``fn(*args)`` bounded by ``timeout`` (counted from when ``sender`` has sent
     everything, if given); what it raises becomes a failure that names the concept
@@ -249,13 +261,7 @@ def _call(fn, *args, call: str, timeout: float = CALL_TIMEOUT, hint: str = "", s
             raise CheckFailed(f"{call} did not return within {timeout:g} s", hint=hint)
         return running.result()
     except UnicodeDecodeError:
-        raise CheckFailed(
-            f"{call} raised UnicodeDecodeError",
-            got="UnicodeDecodeError: the bytes are not UTF-8 text (and a character may be split "
-            "between two recv() calls)",
-            hint=BYTES_HINT,
-            cause="decodes",
-        ) from None
+        raise _decoding_failure(call) from None
     except (TimeoutError, BlockingIOError) as exc:
         raise CheckFailed(
             f"{call} raised {type(exc).__name__} when nothing had arrived for a moment",
