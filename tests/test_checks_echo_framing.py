@@ -240,7 +240,7 @@ def test_exception_names_in_recv_message_reports():
     no trailing colon."""
     import struct
 
-    from tcplessons.exercises.framing import _exception_text
+    from tcplessons.exercises.recv_message import _exception_text
 
     try:
         struct.unpack(">I", b"\x00")

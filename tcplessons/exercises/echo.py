@@ -1,27 +1,34 @@
-"""Checks for lesson 03 (echo server): ``handle_echo(conn)`` and ``echo_client(address, message)``.
+"""Checks for lesson 03's ``handle_echo(conn)``: send back every byte, until the hang-up.
 
 Every check uses real sockets on 127.0.0.1 and bounded waits, so a wrong answer fails in
 seconds.  Awkward sockets make the classic mistakes fail every time, not only on a busy
 network: :class:`ShortRecvSocket` and :class:`ShortSendSocket` for the ``conn`` handed to
-``handle_echo``, and a :class:`SocketWatch` for the socket ``echo_client`` opens itself
-(its ``send()`` writes 3 bytes at a time in one check, and its ``shutdown()`` is seen).
+``handle_echo``.
 
 Verdicts judge progress, not speed: a handler that echoes one byte at a time passes on a
 slow machine; one that stops echoing for :data:`STALL_TIMEOUT` seconds, or keeps
 running :data:`RETURN_TIMEOUT` seconds after everything was echoed and the caller hung
-up, fails.
+up, fails.  The hint texts are in :mod:`tcplessons.exercises._echo_hints`; lesson 03's
+other exercise, ``echo_client``, is checked in :mod:`tcplessons.exercises.echo_client`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
+from ._echo_hints import (
+    BYTES_HINT,
+    HANGUP_HINT,
+    KEEP_READING_HINT,
+    LESSON,
+    PAUSE_HINT,
+    SENDALL_HINT,
+)
 from .model import CheckFailed, Exercise
 from .registry import register
 from .tools import (
@@ -33,7 +40,6 @@ from .tools import (
     LearnerCall,
     ShortRecvSocket,
     ShortSendSocket,
-    SocketWatch,
     adopt,
     blocking_with_os_timeouts,
     loopback_pair,
@@ -45,43 +51,10 @@ from .tools import (
     shut_down_and_close,
 )
 
-__all__ = ["echo_client_exercise", "handle_echo_exercise"]
+__all__ = ["handle_echo_exercise"]
 
-LESSON = "03-echo-server"
 #: How often a check looks at the progress of the learner's code.
 POLL = 0.02
-
-HANGUP_HINT = (
-    "recv() returns b'' when the caller hangs up: stop reading then, and close conn "
-    "(a `with conn:` block does it for you)"
-)
-SENDALL_HINT = (
-    "send() may write only part of the data and returns how many bytes it wrote; "
-    "sendall() keeps going until every byte is sent"
-)
-KEEP_READING_HINT = (
-    "recv() returned only part of the data — TCP is a stream; keep calling recv() "
-    "until it returns b'' (the caller hung up)"
-)
-BYTES_HINT = (
-    "the data need not be text: send back exactly the bytes you received, without decoding them"
-)
-SHUTDOWN_HINT = (
-    "the server waits for the end of your message while you wait for its reply: after "
-    "sendall(), call sock.shutdown(socket.SHUT_WR) to say you have finished sending"
-)
-PAUSE_HINT = (
-    "a pause is not a hang-up: only recv() returning b'' means the other side has "
-    "finished; do not stop on a timeout (socket.timeout) or on BlockingIOError"
-)
-SHUT_RDWR_HINT = (
-    "you closed your own reading side too: use SHUT_WR. shutdown(socket.SHUT_RDWR) (or "
-    "SHUT_RD) also stops your socket from receiving, so the reply is lost; "
-    'shutdown(socket.SHUT_WR) says only "I have finished sending"'
-)
-
-
-# -- handle_echo ----------------------------------------------------------------------------
 
 handle_echo_exercise = Exercise(
     "handle_echo",
@@ -410,363 +383,4 @@ def _returns_quickly(fn, conn: socket.socket, who: str) -> None:
         shut_down_and_close(conn)
 
 
-# -- echo_client ------------------------------------------------------------------------------
-
-echo_client_exercise = Exercise(
-    "echo_client",
-    lesson=LESSON,
-    summary="echo_client(address, message): send message as UTF-8, shut down the write side, "
-    "read the reply until the server hangs up, return it decoded.",
-)
-
-Behaviour = Callable[[socket.socket, dict], None]
-
-
-@contextlib.contextmanager
-def _one_call_server(behaviour: Behaviour) -> Iterator[tuple[tuple[str, int], dict]]:
-    """A listener on 127.0.0.1 that answers one caller with ``behaviour(conn, seen)``.
-
-    Yields ``(address, seen)``; ``seen`` collects what the server noticed.  Leaving the
-    block hangs up the line and ends the server thread, whatever the client did.
-    """
-    listener = socket.create_server(("127.0.0.1", 0))
-    wake_r, wake_w = socket.socketpair()
-    seen: dict = {"done": threading.Event()}
-
-    def serve() -> None:
-        try:
-            answer()
-        finally:
-            seen["done"].set()
-
-    def answer() -> None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(listener, selectors.EVENT_READ)
-            selector.register(wake_r, selectors.EVENT_READ)
-            ready = [key.fileobj for key, _ in selector.select(CALL_TIMEOUT + 1)]
-        if listener not in ready or wake_r in ready:
-            return
-        conn, _ = listener.accept()
-        seen["conn"] = conn
-        with conn:
-            conn.settimeout(CALL_TIMEOUT + 1)
-            try:
-                behaviour(conn, seen)
-            except OSError as exc:
-                seen["error"] = exc
-
-    thread = threading.Thread(target=serve, name="tcplessons check server", daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[:2], seen
-    finally:
-        wake_w.send(b"x")
-        conn = seen.get("conn")
-        if conn is not None:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)  # wakes the server and the client alike
-        thread.join(CALL_TIMEOUT)
-        listener.close()
-        wake_r.close()
-        wake_w.close()
-
-
-def _read_until_eof(conn: socket.socket, seen: dict, limit: int = 1 << 22) -> bytes:
-    """Read until the caller shuts down its write side (or ``limit`` bytes); a server
-    that knows how long the message is passes that as ``limit`` and does not wait for
-    the shutdown, so only the check about shutting down fails a client that forgets it."""
-    chunks, total = [], 0
-    while total < limit:
-        data = conn.recv(65536)
-        if not data:
-            seen["eof"] = True
-            break
-        chunks.append(data)
-        total += len(data)
-    seen["received"] = b"".join(chunks)
-    return seen["received"]
-
-
-def _loud_echo(conn: socket.socket, seen: dict, size: int = 1 << 22) -> None:
-    """Like the lesson's loud echo server: send each piece straight back in capitals;
-    hang up after the caller, or once ``size`` bytes came back.  (Capitals, so a client
-    that returns its own message instead of the reply cannot pass.)"""
-    chunks: list = []
-    while sum(map(len, chunks)) < size:
-        data = conn.recv(65536)
-        if not data:
-            seen["eof"] = True
-            break
-        chunks.append(data)
-        conn.sendall(data.upper())
-    seen["received"] = b"".join(chunks)
-
-
-def _answer_after_eof(conn: socket.socket, seen: dict) -> None:
-    """Wait for the whole message (the caller's shutdown), then reply and hang up.  The
-    reply is not an echo: the message in capitals, then how many bytes arrived."""
-    received = _read_until_eof(conn, seen)
-    conn.sendall(_after_eof_reply(received))
-
-
-def _answer_after(message: str) -> Behaviour:
-    """Like :func:`_answer_after_eof`, but the reply goes as soon as the whole message
-    is in (or the caller shuts down)."""
-
-    def answer(conn: socket.socket, seen: dict) -> None:
-        received = _read_until_eof(conn, seen, limit=len(message.encode("utf-8")))
-        conn.sendall(_after_eof_reply(received))
-
-    return answer
-
-
-def _received(seen: dict) -> bytes:
-    """What the test server received, once it has finished reading."""
-    seen["done"].wait(READ_TIMEOUT)
-    return seen.get("received", b"")
-
-
-def _after_eof_reply(received: bytes) -> bytes:
-    return received.upper() + b" (" + str(len(received)).encode() + b" bytes received)"
-
-
-#: How the reports name the test servers: a learner must not think they are echo servers.
-LOUD_SERVER = "to a test server that replies with each piece in capitals (not a plain echo)"
-AFTER_EOF_SERVER = (
-    "to a test server that replies only after the caller shuts down its write side, with the "
-    "message in capitals and a byte count (not a plain echo)"
-)
-REPLY_HINT = (
-    "return what the server sends back, not the message you were given: keep calling recv() "
-    "until it returns b'' (the server hung up), join the pieces, and decode them"
-)
-
-
-def _judge_reply(
-    got: str, message: str, expected: str, server: str, hint: str = KEEP_READING_HINT
-) -> None:
-    if type(got) is str and got == expected:
-        return
-    if got == message:
-        what, hint = (
-            "echo_client returned the message it was given, not the server's reply",
-            REPLY_HINT,
-        )
-    else:
-        what = "echo_client returned something other than the server's reply"
-    raise CheckFailed(
-        what,
-        sent=f"{message!r} {server}",
-        got=_partial(got, expected),
-        expected=repr(expected),
-        hint=hint,
-    )
-
-
-def _is_bad_descriptor(exc: OSError) -> bool:
-    return exc.errno == errno.EBADF or getattr(exc, "winerror", None) == 10038
-
-
-def _call_client(fn, address, message: str, *, watch: SocketWatch | None = None):
-    """Call ``echo_client(address, message)`` with its sockets watched; turn what it
-    raised into a failure that names the concept."""
-    watch = watch or SocketWatch()
-    running = LearnerCall(fn, address, message, watch=watch).start()
-    finished = running.join(CALL_TIMEOUT)
-    # Decided by what the code did, not by what the race that follows it produced.
-    if any(how in (socket.SHUT_RDWR, socket.SHUT_RD) for how in watch.shutdowns):
-        raise CheckFailed(
-            "echo_client shut down its own reading side as well as its writing side",
-            got="shutdown(socket.SHUT_RDWR)"
-            if socket.SHUT_RDWR in watch.shutdowns
-            else "shutdown(socket.SHUT_RD)",
-            expected="shutdown(socket.SHUT_WR)",
-            hint=SHUT_RDWR_HINT,
-            cause="SHUT_RDWR",
-        )
-    if not finished:
-        raise CheckFailed(
-            f"echo_client(address, {message[:20]!r}) did not return within {CALL_TIMEOUT:g} s",
-            hint=SHUTDOWN_HINT,
-        )
-    try:
-        result = running.result()
-    except TypeError as exc:
-        if "bytes-like" in str(exc) or "str" in str(exc):
-            raise CheckFailed(
-                "echo_client raised TypeError while sending",
-                sent=repr(message),
-                got=f"TypeError: {exc}",
-                hint="sockets carry bytes, not str: send message.encode('utf-8')",
-                cause="str",
-            ) from None
-        raise
-    except UnicodeDecodeError:
-        raise CheckFailed(
-            "echo_client raised UnicodeDecodeError while reading the reply",
-            got="UnicodeDecodeError (a character was split between two reads)",
-            hint="a character can be split across two recv() calls: join all the bytes and decode "
-            "once at the end (or use codecs.getincrementaldecoder('utf-8'))",
-        ) from None
-    except (BrokenPipeError, ConnectionAbortedError) as exc:
-        if not watch.shutdowns:
-            raise
-        raise CheckFailed(
-            f"echo_client raised {type(exc).__name__} while sending",
-            got=f"{type(exc).__name__}: sending after shutdown(socket.SHUT_WR)",
-            hint="shut down the write side after sendall(), not before: shutdown(SHUT_WR) means "
-            '"I have finished sending", and nothing can be sent after it',
-            cause="shutdown before send",
-        ) from None
-    except (TimeoutError, BlockingIOError) as exc:
-        raise CheckFailed(
-            f"echo_client raised {type(exc).__name__} while waiting for the reply",
-            hint=PAUSE_HINT
-            + "; give the socket a timeout only as a safety net (seconds, not less)",
-        ) from None
-    except OSError as exc:
-        if _is_bad_descriptor(exc):
-            raise CheckFailed(
-                "echo_client used its socket after closing it",
-                got="OSError: Bad file descriptor",
-                hint='close() ends the socket for good: to say "I have finished sending" use '
-                "sock.shutdown(socket.SHUT_WR), read the reply, and close only at the end "
-                "(a `with` block closes it for you)",
-                cause="closed",
-            ) from None
-        raise
-    if type(result) is not str:
-        raise CheckFailed(
-            f"echo_client returned a {type(result).__name__}, not text",
-            got=show_bytes(result)
-            if isinstance(result, (bytes, bytearray))
-            else type(result).__name__,
-            hint="decode the reply's bytes with .decode('utf-8') before returning it"
-            if isinstance(result, (bytes, bytearray))
-            else "return the reply as a plain str",
-            cause="not str",
-        )
-    return result
-
-
-@echo_client_exercise.check("sends the message and returns the server's reply, as text")
-def _returns_the_reply(fn):
-    message = "Hello, echo server!"
-    with _one_call_server(lambda conn, seen: _loud_echo(conn, seen, len(message))) as (
-        address,
-        seen,
-    ):
-        got = _call_client(fn, address, message)
-    _judge_reply(got, message, message.upper(), LOUD_SERVER)
-
-
-@echo_client_exercise.check("tells the server it has finished sending (shuts down the write side)")
-def _shuts_down_the_write_side(fn):
-    message = "Is anybody there?"
-    # This server answers only once it sees b"" (the caller's shutdown), like many do.
-    with _one_call_server(_answer_after_eof) as (address, seen):
-        got = _call_client(fn, address, message)
-    _judge_reply(got, message, _after_eof_reply(message.encode()).decode(), AFTER_EOF_SERVER)
-
-
-@echo_client_exercise.check("sends the text encoded as UTF-8 (é, 日本, 🙂)")
-def _sends_utf8(fn):
-    message = "héllo, 日本 🙂"
-    with _one_call_server(_answer_after(message)) as (address, seen):
-        got = _call_client(fn, address, message)
-        received = _received(seen)
-    if received != message.encode("utf-8"):
-        raise CheckFailed(
-            "the server did not receive the message's UTF-8 bytes",
-            sent=repr(message),
-            got=show_bytes(received),
-            expected=show_bytes(message.encode("utf-8")),
-            hint="encode the text with message.encode('utf-8') and send it all with sendall()",
-        )
-    _judge_reply(got, message, _after_eof_reply(received).decode("utf-8"), AFTER_EOF_SERVER)
-
-
-@echo_client_exercise.check("sends every byte even when send() writes only part of it")
-def _sends_everything(fn):
-    message = "a message long enough to need several send() calls: " + "la " * 40
-    with _one_call_server(_answer_after(message)) as (address, seen):
-        got = _call_client(fn, address, message, watch=SocketWatch(short_send=True))
-        received = _received(seen)
-    if received != message.encode("utf-8"):
-        raise CheckFailed(
-            "the server received only part of the message",
-            sent=f"{message[:30]!r}… ({len(message)} bytes), where send() writes 3 bytes at a time",
-            got=f"the first {len(received)} bytes"
-            if received and message.encode().startswith(received)
-            else show_bytes(received),
-            expected=f"all {len(message)} bytes",
-            hint=SENDALL_HINT,
-        )
-    _judge_reply(got, message, _after_eof_reply(received).decode("utf-8"), AFTER_EOF_SERVER)
-
-
-def _partial(got, want: str) -> str:
-    """What came back, in words that do not depend on timing."""
-    if type(got) is str and len(got) < len(want) and want.startswith(got):
-        return "the first part of the reply only"
-    return repr(got[:60]) if isinstance(got, str) else type(got).__name__
-
-
-#: A reply whose first character is split from the rest, then a long multi-byte tail.
-LONG_REPLY = "é" + ("日本語 and text, " * 6000)
-
-
-@echo_client_exercise.check("reads the whole reply, however it is split, and decodes it at the end")
-def _reads_the_whole_reply(fn):
-    reply = LONG_REPLY.encode("utf-8")
-
-    def answer_in_pieces(conn: socket.socket, seen: dict) -> None:
-        _read_until_eof(conn, seen, limit=len(b"send me something long"))
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn.sendall(reply[:1])  # half of "é": a reader that decodes each recv() fails here
-        for start in range(1, 1001, 5):
-            conn.sendall(reply[start : start + 5])
-        for start in range(1001, len(reply), 4096):
-            conn.sendall(reply[start : start + 4096])
-
-    with _one_call_server(answer_in_pieces) as (address, seen):
-        got = _call_client(fn, address, "send me something long")
-    if type(got) is not str or got != LONG_REPLY:
-        # Which piece a wrong client stumbles on depends on timing; the report does not.
-        raise CheckFailed(
-            "echo_client did not return the whole reply",
-            sent="'send me something long' to a test server that replies with a long text of its "
-            "own (not an echo)",
-            expected=f"{LONG_REPLY[:30]!r}… ({len(reply)} bytes in pieces of 1, 5 and 4096)",
-            hint="recv() returns whatever has arrived — TCP is a stream; keep calling recv() until it "
-            "returns b'' (the server hung up), join the pieces, and decode once at the end: a read "
-            "may end in the middle of a character",
-        )
-
-
-@echo_client_exercise.check("waits through a pause in the middle of the reply")
-def _waits_through_a_pause(fn):
-    message = "take your time"
-    reply = "first part of the reply, ... and, after a pause, the rest"
-    watch = SocketWatch()
-
-    def answer_with_a_pause(conn: socket.socket, seen: dict) -> None:
-        _read_until_eof(conn, seen, limit=len(message.encode()))
-        conn.sendall(reply[:24].encode())
-        # As long as the learner's own socket timeout and more: a pause is not the end.
-        threading.Event().wait(pause_for(*watch.timeouts()))
-        conn.sendall(reply[24:].encode())
-
-    with _one_call_server(answer_with_a_pause) as (address, seen):
-        got = _call_client(fn, address, message, watch=watch)
-    _judge_reply(
-        got,
-        message,
-        reply,
-        "to a test server that sends half its reply, pauses, then sends the rest",
-        hint=PAUSE_HINT,
-    )
-
-
 register(handle_echo_exercise)
-register(echo_client_exercise)
