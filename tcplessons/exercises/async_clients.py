@@ -24,31 +24,35 @@ connection to see whether it was closed, while every StreamWriter the learner op
 still referenced (so garbage collection cannot close it for them).  Leftover tasks are
 then cancelled and gathered, and what asyncio would print goes to the loop's exception
 handler instead of the notebook.
+
+This module holds the checks; the servers are in :mod:`._call_all_servers`, the loop
+the learner's coroutine runs on in :mod:`._call_all_runner`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import socket
-import struct
 import threading
-from collections.abc import Callable
 
+from ._call_all_runner import (
+    BATCH_TIMEOUT_HINT,
+    SLOT_HINT,
+    TIMEOUT_HINT,
+    _run_learner,
+)
+from ._call_all_servers import (
+    SERVER_WAIT,
+    TOGETHER,
+    _in_turn,
+    _refusing_address,
+    _release_together,
+    _Server,
+    _stop,
+)
 from .model import CheckFailed, Exercise
 from .registry import register
-from .tools import LearnerCall, show_bytes
+from .tools import show_bytes
 
 __all__ = ["call_all"]
-
-#: Seconds the check's servers wait for each other before giving up on "at once".
-TOGETHER = 3.0
-#: Seconds a server waits for a connection or a message at most.
-SERVER_WAIT = 10.0
-#: Seconds beyond the learner's own timeout that call_all may take before it counts as stuck.
-GRACE = 4.0
-#: Seconds the silent server waits for a reset after poking a caller who should have closed.
-PROBE = 3.0
 
 call_all = Exercise(
     "call_all",
@@ -70,214 +74,11 @@ TOGETHER_HINT = (
     "start every call before waiting for any: put one coroutine per address in "
     "asyncio.gather(...) or an asyncio.TaskGroup, instead of awaiting them one by one in a loop"
 )
-SLOT_HINT = (
-    "catch the error inside the coroutine that talks to one server and return the exception "
-    "object as that server's reply (or use asyncio.gather(..., return_exceptions=True)); "
-    "one server's failure must not cancel or hide the others (in an asyncio.TaskGroup, one "
-    "task's exception cancels all the others: catch it inside each task)"
-)
-TIMEOUT_HINT = (
-    "wrap each server's whole exchange in asyncio.wait_for(..., timeout) or "
-    "`async with asyncio.timeout(timeout):`, and close the writer when it times out"
-)
-BATCH_TIMEOUT_HINT = (
-    "give each server its own timeout (asyncio.wait_for or asyncio.timeout inside the coroutine "
-    "for one server), not one timeout around the whole gather: one slow server must not turn "
-    "the others' replies into TimeoutError"
-)
-PENDING_HINT = (
-    "when a server's time is up, cancel its task (asyncio.wait_for and asyncio.timeout do that "
-    "for you; after asyncio.wait(..., timeout=...) call task.cancel() on each pending one) "
-    "and close its writer in a finally: block; a task left running keeps its connection open"
-)
 BLOCKING_HINT = (
     "a blocking call inside a coroutine (socket.recv, sendall, create_connection, time.sleep) "
     "stops the whole event loop, so gather() cannot run the other calls meanwhile: use "
     "asyncio.open_connection and await reader.read() / writer.drain()"
 )
-ASYNC_HINT = (
-    "define it with `async def call_all(addresses, message, timeout):` and await the streams inside"
-)
-
-
-class _Server:
-    """A one-caller server in a thread.  ``mode``: "reply", "silent" or "reset"."""
-
-    def __init__(self, mode: str, *, reply: Callable[[bytes], bytes] = lambda m: b"reply to " + m):
-        self.mode, self.reply = mode, reply
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(SERVER_WAIT)
-        self.address = self.listener.getsockname()[:2]
-        self.received = b""
-        self.got_eof = threading.Event()
-        self.done = threading.Event()  # replied and closed (or gave up)
-        self.go = threading.Event()  # set when this server may reply
-        self.go.set()
-        self.probe = threading.Event()  # silent mode: check whether the caller closed
-        self.caller_closed: bool | None = None
-        self.conn: socket.socket | None = None
-        self.over = False  # the check is over: stop at once
-        self.thread = threading.Thread(
-            target=self._run, name="tcplessons check server", daemon=True
-        )
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.conn, _ = self.listener.accept()
-            if self.over:
-                return  # only the check's own knock (see _stop): nobody called
-            self.conn.settimeout(SERVER_WAIT)
-            while True:
-                data = self.conn.recv(65536)
-                if not data:
-                    break
-                self.received += data
-            self.got_eof.set()
-            if self.mode == "reset":
-                self.conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            elif self.mode == "silent":
-                self.probe.wait(SERVER_WAIT)
-                self.caller_closed = _closed_by_peer(self.conn)
-            else:
-                self.go.wait(TOGETHER)
-                answer = self.reply(self.received)
-                # In two pieces, a moment apart: one read(n) cannot get it all.
-                self.conn.sendall(answer[:10])
-                threading.Event().wait(0.05)
-                self.conn.sendall(answer[10:])
-        except OSError:
-            pass
-        finally:
-            if self.conn is not None:
-                self.conn.close()
-            self.listener.close()
-            self.done.set()
-
-
-def _closed_by_peer(conn: socket.socket) -> bool:
-    """Whether the other end has closed its socket (not merely half-closed).
-
-    A byte sent to a closed socket draws a reset, and the next send() then fails; an open
-    caller (even one that half-closed) takes the bytes and says nothing.  recv() cannot
-    tell: after a half-close it gives b'' whether or not the caller has closed since.
-    """
-    deadline = threading.Event()
-    for _ in range(int((PROBE - 1.0) / 0.02)):
-        try:
-            conn.send(b"?")
-        except OSError:
-            return True
-        deadline.wait(0.02)
-    return False
-
-
-def _refusing_address():
-    """An address nobody listens on (the port is held but not listening): connect() is refused."""
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", 0))
-    return holder, holder.getsockname()[:2]
-
-
-def _run_learner(fn, addresses, message: bytes, timeout: float, *, while_open=None, box=None):
-    """Run the learner's ``call_all`` on a loop of the check's own, in a thread of its own.
-
-    When it returns, the loop goes on running for a moment: tasks the learner started and
-    left running are counted (a failure), and ``while_open()`` runs in a worker thread so a
-    server can see whether the learner closed its connection while the learner's objects
-    are still alive (not closed later by garbage collection).  Leftover tasks are then
-    cancelled and gathered with ``return_exceptions=True``, and the loop's exception handler
-    records what asyncio would print, so the check cell shows no traceback.  ``box`` (a
-    dict) receives the loop as ``box["loop"]``.
-    """
-    box = {} if box is None else box
-    unhandled: list[str] = []
-
-    async def main(loop):
-        result = fn(addresses, message, timeout)
-        if not inspect.isawaitable(result):
-            raise CheckFailed(
-                f"call_all returned {type(result).__name__}, not a coroutine to await",
-                hint=ASYNC_HINT,
-            )
-        value = await result
-        for _ in range(3):  # writer.close() closes the socket on the loop's next turn
-            await asyncio.sleep(0)
-        me = asyncio.current_task()
-        box["pending"] = sum(1 for t in asyncio.all_tasks() if t is not me and not t.done())
-        if while_open is not None:
-            await loop.run_in_executor(None, while_open)
-        return value
-
-    kept = []  # every StreamWriter the learner opened, so that garbage collection cannot
-    # close a connection the learner forgot (StreamWriter.__del__ closes its transport)
-    real_open_connection = asyncio.open_connection
-
-    async def open_connection_kept(*args, **kwargs):
-        reader, writer = await real_open_connection(*args, **kwargs)
-        kept.append(writer)
-        return reader, writer
-
-    def run():
-        asyncio.open_connection = asyncio.streams.open_connection = open_connection_kept
-        loop = asyncio.new_event_loop()
-        loop.set_exception_handler(lambda _loop, context: unhandled.append(context["message"]))
-        asyncio.set_event_loop(loop)  # this thread's own: learner code may ask for it
-        box["loop"] = loop
-        try:
-            return loop.run_until_complete(main(loop))
-        finally:
-            asyncio.open_connection = asyncio.streams.open_connection = real_open_connection
-            for writer in kept:
-                if not writer.transport.is_closing():
-                    writer.transport.abort()
-            try:
-                leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
-                for task in leftovers:
-                    task.cancel()
-                if leftovers:
-                    loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.run_until_complete(loop.shutdown_default_executor())
-            finally:
-                asyncio.set_event_loop(None)
-                loop.close()
-
-    call = LearnerCall(run).start()
-    limit = timeout + GRACE + (PROBE if while_open is not None else 0)
-    if not call.join(limit):
-        raise CheckFailed(
-            f"call_all did not return within {limit:g} s (its timeout was {timeout:g} s)",
-            hint=TIMEOUT_HINT,
-        )
-    try:
-        value = call.result()
-    except (NotImplementedError, CheckFailed):
-        raise
-    except BaseException as exc:  # gather without return_exceptions, a TaskGroup, ...
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        if isinstance(exc, TimeoutError) or (
-            isinstance(exc, BaseExceptionGroup)
-            and all(isinstance(e, TimeoutError) for e in exc.exceptions)
-        ):
-            raise CheckFailed(
-                "call_all raised TimeoutError for the whole batch",
-                hint=BATCH_TIMEOUT_HINT,
-                cause="batch timeout",
-            ) from None
-        raise CheckFailed(
-            f"call_all raised {type(exc).__name__} for the whole batch",
-            hint=SLOT_HINT,
-            cause="whole batch",
-        ) from None
-    if box.get("pending"):
-        raise CheckFailed(
-            f"call_all returned while {box['pending']} of the tasks it started were still running",
-            hint=PENDING_HINT,
-            cause="pending",
-        )
-    return value
 
 
 def _describe(slot) -> str:
@@ -297,22 +98,6 @@ def _expect_list(result, n: int) -> list:
             expected=f"a list of {n} replies, one per address",
         )
     return result
-
-
-def _stop(servers) -> None:
-    for server in servers:
-        server.go.set()
-        server.probe.set()
-        if server.conn is None and not server.done.is_set():
-            # Nobody called this server (the learner's code gave up early): knock, so its
-            # accept() returns; closing the listener would not wake it on Linux.
-            server.over = True
-            try:
-                socket.create_connection(server.address, timeout=1.0).close()
-            except OSError:
-                pass
-    for server in servers:
-        server.done.wait(SERVER_WAIT)
 
 
 @call_all.check("an empty list of addresses gives []")
@@ -335,19 +120,6 @@ def _missing_half_close(result, slots) -> bool:
 
 def _half_close_failure(what: str) -> CheckFailed:
     return CheckFailed(what, hint=HALF_CLOSE_HINT, cause="half-close")
-
-
-def _in_turn(servers) -> None:
-    """Let each server reply only once the one before it has replied (a fixed finish order)."""
-    for server in servers[1:]:
-        server.go.clear()
-
-    def chain() -> None:
-        for earlier, later in zip(servers, servers[1:], strict=False):
-            earlier.done.wait(SERVER_WAIT + TOGETHER)
-            later.go.set()
-
-    threading.Thread(target=chain, name="tcplessons check order", daemon=True).start()
 
 
 @call_all.check("sends the whole message, half-closes, and returns each whole reply in order")
@@ -419,25 +191,6 @@ def _(fn):
             )
     finally:
         _stop(servers)
-
-
-def _release_together(servers, outcome: dict, box: dict) -> None:
-    """Let the servers reply once every one has the whole message (or after TOGETHER s).
-
-    If they did not all get it, ask the learner's loop to run a callback: a loop that
-    cannot even do that while a server holds back its reply is stuck in a blocking call.
-    """
-    outcome["together"] = all(s.got_eof.wait(TOGETHER) for s in servers)
-    loop = box.get("loop")
-    if not outcome["together"] and loop is not None and any(s.got_eof.is_set() for s in servers):
-        ran = threading.Event()
-        try:
-            loop.call_soon_threadsafe(ran.set)
-            outcome["loop_stuck"] = not ran.wait(TOGETHER)
-        except RuntimeError:  # the loop has already closed
-            pass
-    for server in servers:
-        server.go.set()
 
 
 @call_all.check("replies come back in the order of addresses, whichever finishes first")

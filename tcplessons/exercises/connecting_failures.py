@@ -2,7 +2,7 @@
 candidate fails, and the sockets of failed attempts (refused or timed out) closed.
 
 Added to the exercise defined in :mod:`tcplessons.exercises.connecting`, after its
-other checks.
+other checks; the helpers both use are in :mod:`._connect_first_calls`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 import warnings
 
 from ..loopback import closed_port, has_ipv6_loopback, silent_listener
-from .connecting import (
+from ._connect_first_calls import (
     _REUSED_SOCKET_TEXTS,
     ATTEMPT_TIMEOUT,
     CLOSE_HINT,
@@ -30,8 +30,8 @@ from .connecting import (
     _silent_or_skip,
     _stuck,
     _text,
-    connect_first,
 )
+from .connecting import connect_first
 from .model import CheckFailed
 
 __all__: list[str] = []
