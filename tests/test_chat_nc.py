@@ -1,13 +1,14 @@
 """Real `nc` (netcat-openbsd) members join the course's chat server with the very command
 the notebook prints, chat, send bad input and hang up.  Every read is bounded."""
 
-import os
-import select
 import shutil
-import subprocess
-import time
+import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from chat_terminal import ChatTerminal  # noqa: E402
 
 from tcplessons import start_bots, start_chat_server, stop_all
 
@@ -23,54 +24,11 @@ def _stop_everything():
     stop_all()
 
 
-class Nc:
-    """One `nc` process joined to the chat: write to its stdin, read its stdout."""
-
-    def __init__(self, server, name=None, *extra):
-        command = server.nc_command().split()  # exactly what a learner would type
-        command[1:1] = list(extra)
-        self.proc = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        self.out = b""
-        assert self.line() == b"* welcome: type your name and press Enter"
-        if name is not None:
-            self.type(name.encode() + b"\n")
-            assert self.line() == f"* welcome, {name}!".encode()
-
-    def type(self, data: bytes):
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-
-    def line(self):
-        """The next line nc printed (bytes, without the newline); None once nc exits."""
-        deadline = time.monotonic() + TIMEOUT
-        while b"\n" not in self.out:
-            left = deadline - time.monotonic()
-            assert left > 0, f"nc printed no whole line in time; so far {self.out[:200]!r}"
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
-            if ready:
-                data = os.read(self.proc.stdout.fileno(), 65536)
-                if not data:
-                    return None
-                self.out += data
-        line, self.out = self.out.split(b"\n", 1)
-        return line
-
-    def hang_up(self):
-        self.proc.terminate()  # nc exits; the kernel closes its socket (a FIN)
-        self.proc.wait(TIMEOUT)
-        self.close()
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(TIMEOUT)
-        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                pipe.close()
-            except OSError:
-                pass
+def Nc(server, name=None, *extra):
+    """Real `nc` joined to the chat, started with the very command the notebook prints."""
+    command = server.nc_command().split()
+    command[1:1] = list(extra)
+    return ChatTerminal(command, name, timeout=TIMEOUT)
 
 
 @pytest.fixture

@@ -1,13 +1,14 @@
 """``python -m tcplessons nc HOST PORT``, the course's own nc for systems without one,
 run as a real process against the echo and chat servers.  Every wait is bounded."""
 
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from chat_terminal import ChatTerminal  # noqa: E402
 
 from tcplessons import start_bots, start_chat_server, start_echo_server, start_server, stop_all
 from tcplessons.nc import FALLBACK, nc_command
@@ -75,40 +76,10 @@ def test_printed_fallback_command_is_what_this_module_runs():
     assert nc_command("127.0.0.1", 5).endswith(" 127.0.0.1 5")
 
 
-class Member:
+def Member(server, name):
     """The fallback joined to the chat: type into its stdin, read lines from its stdout."""
-
-    def __init__(self, server, name):
-        host, port = server.address
-        self.proc = subprocess.Popen(
-            [*COMMAND, host, str(port)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-        )
-        self.out = b""
-        assert self.line() == b"* welcome: type your name and press Enter"
-        self.type(name.encode() + b"\n")
-        assert self.line() == f"* welcome, {name}!".encode()
-
-    def type(self, data: bytes):
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-
-    def line(self):
-        deadline = time.monotonic() + TIMEOUT
-        while b"\n" not in self.out:
-            left = deadline - time.monotonic()
-            assert left > 0, f"no whole line in time; so far {self.out[:200]!r}"
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
-            if ready:
-                data = self.proc.stdout.read1(65536)
-                if not data:
-                    return None
-                self.out += data
-        line, self.out = self.out.split(b"\n", 1)
-        return line
+    host, port = server.address
+    return ChatTerminal([*COMMAND, host, str(port)], name, timeout=TIMEOUT, cwd=ROOT)
 
 
 def test_the_fallback_chats_and_ctrl_d_leaves_the_room():
