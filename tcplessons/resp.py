@@ -107,36 +107,28 @@ def split_inline(line: bytes) -> list[bytes]:
                     raise RespProtocolError("Protocol error: unbalanced quotes in request")
                 break
             c = line[i]
-            if quote == 34:
-                if (
-                    c == 92
-                    and i + 3 < n
-                    and line[i + 1] == ord("x")
-                    and all(h in _HEX for h in line[i + 2 : i + 4])
-                ):
-                    word.append(int(line[i + 2 : i + 4], 16))
-                    i += 3
-                elif c == 92 and i + 1 < n:
-                    i += 1
-                    word.append(_ESCAPES.get(line[i], line[i]))
-                elif c == 34:
-                    if i + 1 < n and line[i + 1] not in _BLANK:
-                        raise RespProtocolError("Protocol error: unbalanced quotes in request")
-                    quote, i = 0, i + 1
-                    break
-                else:
-                    word.append(c)
-            elif quote == 39:
-                if c == 92 and i + 1 < n and line[i + 1] == 39:
-                    word.append(39)
-                    i += 1
-                elif c == 39:
-                    if i + 1 < n and line[i + 1] not in _BLANK:
-                        raise RespProtocolError("Protocol error: unbalanced quotes in request")
-                    quote, i = 0, i + 1
-                    break
-                else:
-                    word.append(c)
+            if (
+                quote == 34
+                and c == 92
+                and i + 3 < n
+                and line[i + 1] == ord("x")
+                and all(h in _HEX for h in line[i + 2 : i + 4])
+            ):
+                word.append(int(line[i + 2 : i + 4], 16))
+                i += 3
+            elif quote == 34 and c == 92 and i + 1 < n:
+                i += 1
+                word.append(_ESCAPES.get(line[i], line[i]))
+            elif quote == 39 and c == 92 and i + 1 < n and line[i + 1] == 39:
+                word.append(39)
+                i += 1
+            elif quote and c == quote:
+                if i + 1 < n and line[i + 1] not in _BLANK:
+                    raise RespProtocolError("Protocol error: unbalanced quotes in request")
+                quote, i = 0, i + 1
+                break
+            elif quote:
+                word.append(c)
             elif c in _WORD_END:
                 break
             elif c in (34, 39):

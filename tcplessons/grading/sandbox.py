@@ -39,6 +39,10 @@ def _namespaces() -> list[str]:
     return ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
 
 
+#: Every sandbox starts from this: the whole file system read-only, its own /proc and /dev.
+_READ_ONLY_SYSTEM = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+
+
 @functools.lru_cache(maxsize=1)
 def probe() -> str:
     """Why bwrap cannot sandbox here, or "" when it can (tried once per run)."""
@@ -47,18 +51,7 @@ def probe() -> str:
     bwrap = shutil.which("bwrap")
     if not bwrap:
         return "bwrap (Debian's bubblewrap) is not installed"
-    command = [
-        bwrap,
-        "--ro-bind",
-        "/",
-        "/",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        *_namespaces(),
-        "true",
-    ]
+    command = [bwrap, *_READ_ONLY_SYSTEM, *_namespaces(), "true"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -92,16 +85,7 @@ def bwrap_command(job_dir: Path, package_dir: Path, hide: Iterable[str]) -> list
     ``hide``: the instructor's folders the submission must not see (submission folders,
     the private checks, the gradebook's folder, the grader's temporary folder).
     """
-    args = [
-        shutil.which("bwrap") or "bwrap",
-        "--ro-bind",
-        "/",
-        "/",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-    ]
+    args = [shutil.which("bwrap") or "bwrap", *_READ_ONLY_SYSTEM]
     hidden: list[Path] = []
     for place in [Path.home(), Path.cwd(), Path("/tmp"), *map(Path, hide)]:
         place = place.resolve()
