@@ -75,6 +75,17 @@ def _parse_float(text: bytes) -> float | None:
     return float(text)
 
 
+def _count_argument(args: list[bytes], default: int | None) -> tuple[int | None, bytes]:
+    """The optional count after the key of LPOP, RPOP, SPOP and ZPOPMIN (``default`` without
+    one), and the error reply to send instead when it is not a number of 0 or more."""
+    if len(args) < 3:
+        return default, b""
+    count = parse_integer(args[2])
+    if count is None or count < 0:
+        return None, error("ERR value is out of range, must be positive")
+    return count, b""
+
+
 def _typed(session: Session, key: bytes, kind: type):
     """(value or None, error reply or None) for a key that must hold a ``kind``."""
     value = session.db.get(key)
@@ -114,11 +125,9 @@ def cmd_rpush(session: Session, args: list[bytes]) -> bytes:
 def _pop(session: Session, args: list[bytes], left: bool) -> bytes:
     if len(args) > 3:
         return error(f"ERR wrong number of arguments for '{args[0].lower().decode()}' command")
-    count = None
-    if len(args) == 3:
-        count = parse_integer(args[2])
-        if count is None or count < 0:
-            return error("ERR value is out of range, must be positive")
+    count, problem = _count_argument(args, default=None)
+    if problem:
+        return problem
     items, problem = _typed(session, args[1], RedisList)
     if problem:
         return problem
@@ -242,11 +251,9 @@ def cmd_scard(session: Session, args: list[bytes]) -> bytes:
 def cmd_spop(session: Session, args: list[bytes]) -> bytes:
     if len(args) > 3:
         return SYNTAX_ERROR
-    count = None
-    if len(args) == 3:
-        count = parse_integer(args[2])
-        if count is None or count < 0:
-            return error("ERR value is out of range, must be positive")
+    count, problem = _count_argument(args, default=None)
+    if problem:
+        return problem
     members, problem = _typed(session, args[1], set)
     if problem:
         return problem
@@ -389,11 +396,9 @@ def _scored(session: Session, pairs: list[tuple[float, bytes]], nested: bool) ->
 def cmd_zpopmin(session: Session, args: list[bytes]) -> bytes:
     if len(args) > 3:
         return SYNTAX_ERROR
-    count = 1
-    if len(args) == 3:
-        count = parse_integer(args[2])
-        if count is None or count < 0:
-            return error("ERR value is out of range, must be positive")
+    count, problem = _count_argument(args, default=1)
+    if problem:
+        return problem
     zset, problem = _typed(session, args[1], SortedSet)
     if problem:
         return problem
