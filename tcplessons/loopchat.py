@@ -20,14 +20,8 @@ from __future__ import annotations
 import asyncio
 
 from .asyncserver import AsyncServer, start_async_server
-from .chat import (
-    MAX_LINE,
-    MAX_QUEUE,
-    NAME_TRIES,
-    WELCOME,
-    _check_name,
-    clean_text,
-)
+from .chat_room import MAX_QUEUE
+from .chat_text import MAX_LINE, NAME_TRIES, WELCOME, _check_name, clean_text
 from .eventloop import Connection, LoopServer, Protocol, start_loop_server
 from .framing import LineSplitter, LineTooLong
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 
-from ..chat import ChatClient
+from ..chat_client import ChatClient
 
 __all__ = ["ChatWindow"]
 
