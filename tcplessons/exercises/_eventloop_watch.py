@@ -25,7 +25,7 @@ def _where(thread: threading.Thread):
     frame = sys._current_frames().get(thread.ident)
     if frame is None:
         return None
-    code = frame.f_code
+    code, lasti = frame.f_code, frame.f_lasti
     in_select = code.co_name == "select" or code.co_filename.endswith("selectors.py")
     line = ""
     while frame is not None:  # the innermost frame of the learner's own code
@@ -36,7 +36,7 @@ def _where(thread: threading.Thread):
         frame = frame.f_back
     if not in_select and "select(" in line:
         in_select = True  # select.select() itself is written in C: no frame of its own
-    return code, sys._current_frames().get(thread.ident).f_lasti, in_select, line
+    return code, lasti, in_select, line
 
 
 def _stuck_at(thread: threading.Thread, calls: list[int]) -> str | None:
