@@ -77,6 +77,7 @@ class Server:
         self.log = EventLog()
         self._lock = threading.Lock()
         self._lines: dict[int, _Line] = {}
+        self._handler_threads: list[threading.Thread] = []
         self._count = 0
         self._stopping = False
         self._stopped = threading.Event()
@@ -193,6 +194,9 @@ class Server:
                             daemon=True,
                         )
                         line.thread.start()
+                        self._handler_threads = [
+                            t for t in self._handler_threads if t.is_alive()
+                        ] + [line.thread]
 
     def _wait_for_wake(self, selector, seconds: float) -> bool:
         return any(key.fileobj is self._wake_r for key, _ in selector.select(seconds))
@@ -271,6 +275,11 @@ class Server:
                         ),
                     )
             line.sock.close()
+        # A handler that returned just before stop() has already left _lines, but its
+        # thread may still be closing the line: wait for that too.
+        for thread in self._handler_threads:
+            if thread is not me:
+                thread.join(timeout)
         for callback in self._on_stop:
             try:
                 callback()

@@ -73,6 +73,29 @@ def test_stop_is_fast_and_leaves_nothing_behind():
     assert statistics.median(latencies) < 0.05
 
 
+def test_stop_waits_for_a_handler_that_is_still_closing_its_line(monkeypatch):
+    # A handler that returns just before stop() has left the open lines, but its thread
+    # is still closing the line: stop() must wait for that thread as well.
+    from tcplessons.tracked import TrackedSocket
+
+    closing = threading.Event()
+    plain_close = TrackedSocket.close
+
+    def slow_close(sock):
+        if threading.current_thread().name.endswith(" line 1") and not closing.is_set():
+            closing.set()
+            time.sleep(0.2)  # a slow close(), as on a loaded machine: still closing in stop()
+        plain_close(sock)
+
+    monkeypatch.setattr(TrackedSocket, "close", slow_close)
+    server = start_server(lambda conn: None, name="returns at once")
+    caller = connect(server.address)
+    assert closing.wait(5)
+    server.stop()
+    caller.close()
+    assert server_threads() == []
+
+
 def test_stop_closes_open_lines_and_is_idempotent():
     server = start_echo_server()
     calls = [connect(server.address) for _ in range(5)]

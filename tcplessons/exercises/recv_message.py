@@ -171,12 +171,13 @@ def _expect_texts(
                 "is the length read as big-endian? int.from_bytes(header, 'big') or struct.unpack('>I', header)",
             )
         elif pieces and (
-            isinstance(got, UnicodeDecodeError) or type(got) is str and want.startswith(got)
+            isinstance(got, UnicodeDecodeError) or type(got) is str and len(got) < len(want)
         ):
-            # Where a short read ends (on a character boundary or inside one) depends on
-            # timing; the report does not.
+            # Where a short read ends depends on timing: inside the text, inside a
+            # character, or inside the 4-byte length (then the "text" is a piece of the
+            # length).  The report must not.
             what = f"recv_message did not read the whole of {nth} before decoding it"
-            shown = "only the start of the text, or UnicodeDecodeError (a character split between two reads)"
+            shown = "less than the whole text, or UnicodeDecodeError (a character split between two reads)"
             hint = PARTIAL_RECV_HINT + "; join the N bytes first, then decode them once"
         elif isinstance(got, UnicodeDecodeError):
             what, hint = (
