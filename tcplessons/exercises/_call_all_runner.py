@@ -76,17 +76,19 @@ def _run_learner(fn, addresses, message: bytes, timeout: float, *, while_open=No
             await loop.run_in_executor(None, while_open)
         return value
 
-    kept = []  # every StreamWriter the learner opened, so that garbage collection cannot
-    # close a connection the learner forgot (StreamWriter.__del__ closes its transport)
-    real_open_connection = asyncio.open_connection
+    kept = []  # every StreamWriter made on the check's loop, so that garbage collection
+    # cannot close a connection the learner forgot (StreamWriter.__del__ closes its
+    # transport).  Kept where writers are made, not where open_connection is looked up:
+    # `from asyncio import open_connection` in the learner's code must not slip past.
+    real_init = asyncio.StreamWriter.__init__
 
-    async def open_connection_kept(*args, **kwargs):
-        reader, writer = await real_open_connection(*args, **kwargs)
-        kept.append(writer)
-        return reader, writer
+    def init_kept(writer, *args, **kwargs):
+        real_init(writer, *args, **kwargs)
+        if getattr(writer, "_loop", None) is box.get("loop"):
+            kept.append(writer)
 
     def run():
-        asyncio.open_connection = asyncio.streams.open_connection = open_connection_kept
+        asyncio.StreamWriter.__init__ = init_kept
         loop = asyncio.new_event_loop()
         loop.set_exception_handler(lambda _loop, context: unhandled.append(context["message"]))
         asyncio.set_event_loop(loop)  # this thread's own: learner code may ask for it
@@ -94,7 +96,7 @@ def _run_learner(fn, addresses, message: bytes, timeout: float, *, while_open=No
         try:
             return loop.run_until_complete(main(loop))
         finally:
-            asyncio.open_connection = asyncio.streams.open_connection = real_open_connection
+            asyncio.StreamWriter.__init__ = real_init
             for writer in kept:
                 if not writer.transport.is_closing():
                     writer.transport.abort()

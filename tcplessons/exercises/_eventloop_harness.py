@@ -15,21 +15,24 @@ from __future__ import annotations
 import random
 import socket
 import struct
+import threading
 import time
 from collections.abc import Callable
 
+from ..waiting import wait_until_ready
 from ._eventloop_terms import (
+    BLOCKING_IO_HINT,
     EXIT_WAIT,
     NONBLOCKING_HINT,
     OUTBOX_HINT,
     PROMPT,
     RETURN_WAIT,
     SLICE,
-    STUCK_HINT,
     WAKEUP_HINT,
+    stuck_hint,
 )
 from ._eventloop_watch import _stuck_at
-from .model import CheckFailed
+from .model import CheckFailed, learner_line
 from .tools import LearnerCall, show_bytes
 
 #: The learner's calls these checks started: the last check reports any still running.
@@ -49,6 +52,9 @@ class _CountedSocket(socket.socket):
     """
 
     calls = [0]  # replaced per check run by one list shared by all its sockets
+    #: The caller's end and an event to set, when the check wants the caller to reset
+    #: just as the loop sends to it.
+    reset_peer: tuple[socket.socket, threading.Event] | None = None
 
     def recv(self, *args):
         self.calls[0] += 1
@@ -60,11 +66,27 @@ class _CountedSocket(socket.socket):
 
     def send(self, data, flags: int = 0) -> int:
         self.calls[0] += 1
+        self._meet_reset()
         return super().send(data, flags)
 
     def sendall(self, data, flags: int = 0) -> None:
         self.calls[0] += 1
+        self._meet_reset()
         return super().sendall(data, flags)
+
+    def _meet_reset(self) -> None:
+        """If armed, the caller resets now, between the loop's recv() and its send().
+
+        On a busy day a reset can arrive at any moment; here it arrives at the worst
+        one, every run: the real RST is in before this send() goes out, so the send()
+        raises, as it would (ConnectionResetError on Linux, BrokenPipeError elsewhere).
+        """
+        armed, self.reset_peer = self.reset_peer, None
+        if armed is not None:
+            peer, done = armed
+            _reset(peer)
+            wait_until_ready([self], [], PROMPT)  # readable: the RST has arrived
+            done.set()
 
 
 class _ShortSendConn(_CountedSocket):
@@ -92,9 +114,11 @@ class _Listener(_CountedSocket):
         counted.settimeout(timeout)
         counted.calls = self.calls
         conn = counted
+        conn.reset_peer = self.resets_on_send.pop(address, None)
         # Kept, so the check can see whether echo_loop closed it (and so that forgetting
         # to close it is not hidden by Python closing it when echo_loop's locals go).
         self.accepted.append(conn)
+        self.accepted_from[address] = conn
         return conn, address
 
 
@@ -117,12 +141,17 @@ class _Run:
         self.listener = _Listener(fileno=base.detach())
         self.listener.short_sends = short_sends
         self.listener.accepted = []
+        self.listener.accepted_from = {}  # the caller's address -> the loop's end of its line
+        self.listener.resets_on_send = {}  # the caller's address -> (its socket, an Event)
         self.listener.calls = [0]
         self.address = self.listener.getsockname()[:2]
         wakeup, self.waker = socket.socketpair()
         self.wakeup = _CountedSocket(fileno=wakeup.detach())
         self.wakeup.calls = self.listener.calls
         self.clients: list[socket.socket] = []
+        self._addresses: dict[socket.socket, tuple] = {}
+        #: For each caller connected with resets_on_send: set once it has reset.
+        self.resets_met: dict[socket.socket, threading.Event] = {}
         self.call = LearnerCall(fn, self.listener, self.wakeup)
         _STARTED.append(self.call)
 
@@ -153,25 +182,49 @@ class _Run:
         for sock in [self.listener, self.wakeup] + self.listener.accepted:
             _close(sock)  # a loop still running now waits on nothing, or fails
 
-    def connect(self, receive_buffer: int | None = None) -> socket.socket:
+    def connect(
+        self, receive_buffer: int | None = None, *, resets_on_send: bool = False
+    ) -> socket.socket:
+        """A new caller.  ``resets_on_send``: it resets its connection the moment the
+        loop first sends to it (see :meth:`_CountedSocket._meet_reset`)."""
         sock = socket.socket()
         if receive_buffer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, receive_buffer)
         sock.settimeout(PROMPT)
+        if resets_on_send:
+            sock.bind(("127.0.0.1", 0))  # its address is known before the loop accepts it
+            self.resets_met[sock] = threading.Event()
+            self.listener.resets_on_send[sock.getsockname()] = (sock, self.resets_met[sock])
         sock.connect(self.address)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.clients.append(sock)
+        self._addresses[sock] = sock.getsockname()[:2]  # still known once sock is closed
         return sock
+
+    def line_of(self, caller: socket.socket) -> socket.socket | None:
+        """The loop's end of ``caller``'s line (None if the loop never accepted it)."""
+        return self.listener.accepted_from.get(self._addresses[caller])
 
     def crashed(self) -> None:
         """If echo_loop already ended, say so (its exception is the learner's real problem)."""
         if self.call.join(0):
-            self.call.result()  # re-raises what echo_loop raised (NotImplementedError too)
+            self.raise_what_ended_it()
             raise CheckFailed(
                 "echo_loop returned before it was woken",
                 hint="keep looping until wakeup is readable; callers may arrive at any time",
             )
+
+    def raise_what_ended_it(self) -> None:
+        """Re-raise what the ended echo_loop raised (NotImplementedError too), naming
+        BlockingIOError's cause; nothing if it returned quietly."""
+        try:
+            self.call.result()
+        except BlockingIOError as exc:
+            raise CheckFailed(
+                f"echo_loop raised BlockingIOError{learner_line(exc)}",
+                hint=BLOCKING_IO_HINT,
+            ) from None
 
     def fail(self, what: str, **details) -> None:
         self.crashed()
@@ -181,7 +234,7 @@ class _Run:
                 # Not `what`: how far each caller got before the loop stuck depends on timing.
                 "echo_loop never came back to select(); it is still waiting at "
                 f"{line or 'a blocking call'}",
-                hint=STUCK_HINT,
+                hint=stuck_hint(line),
                 cause="stuck",
             )
         raise CheckFailed(what, **details)

@@ -3,7 +3,8 @@
 :func:`_stuck_at` tells a loop stuck in a blocking call from a working one, by looking a
 few times at where the thread is and counting its socket calls meanwhile;
 :func:`_reference_spin_cpu` measures how much CPU a busy-poll loop gets on this machine
-right now, the yardstick of the idle-CPU check.
+right now, the yardstick of the idle-CPU check, and :func:`_selectors_of` finds the
+selectors the loop holds, to tell why an idle loop spins.
 
 The harness that calls :func:`_stuck_at` is in :mod:`._eventloop_harness`; the checks are
 in :mod:`.eventloop`.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import linecache
 import select
+import selectors
 import sys
 import threading
 import time
@@ -57,6 +59,28 @@ def _stuck_at(thread: threading.Thread, calls: list[int]) -> str | None:
         return None
     line = looks[-1][3]
     return f"`{line}`" if line else ""
+
+
+def _selectors_of(thread: threading.Thread) -> list[selectors.BaseSelector]:
+    """The selectors the loop thread's code holds: in its functions' variables, their
+    module's globals, or one attribute deep in an object (``self.selector``).  They tell
+    an idle loop's mistake apart: which sockets it watches, for what."""
+    found: dict[int, selectors.BaseSelector] = {}
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if "tcplessons" not in frame.f_code.co_filename:
+            # Only the globals this code names: a notebook holds other selectors too.
+            named = {n: frame.f_globals[n] for n in frame.f_code.co_names if n in frame.f_globals}
+            for value in [*frame.f_locals.values(), *named.values()]:
+                try:
+                    inner = list(vars(value).values()) if hasattr(value, "__dict__") else []
+                except Exception:  # an object that will not show its attributes
+                    inner = []
+                for candidate in (value, *inner):
+                    if isinstance(candidate, selectors.BaseSelector):
+                        found[id(candidate)] = candidate
+        frame = frame.f_back
+    return list(found.values())
 
 
 def _spin_reference(stop: threading.Event, used: list) -> None:

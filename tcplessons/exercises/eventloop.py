@@ -16,7 +16,11 @@ every time instead of on a busy day:
   most 1000 bytes and returns that count, as a kernel with a full buffer does;
 - in the backpressure check the listener's buffers are small and fixed (accepted sockets
   inherit them), so a loop that keeps reading from a caller who never reads lets that
-  caller push many megabytes, while a loop that pauses at 1 MiB stops it at about 2.
+  caller push many megabytes, while a loop that pauses at 1 MiB stops it at about 2;
+- in the reset check one caller resets while the loop has nothing to send it (the reset
+  meets recv()), and another resets the moment the loop sends to it: its accepted socket
+  lets the real RST in just before that send() goes out, so a loop that handles errors
+  only around recv() fails on every run, not only when the timing is unlucky.
 
 Idle CPU is the loop thread's own CPU time while every caller is quiet, judged against a
 reference busy-poll loop measured in the same second on the same machine (a loop that
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import threading
 import time
+from selectors import EVENT_WRITE
 
 from ..measure import thread_cpu_seconds
 from ._eventloop_harness import _STARTED, _hears_hang_up, _raw, _read, _reset, _Run
@@ -44,6 +49,7 @@ from ._eventloop_terms import (
     CLOSE_HINT,
     EXIT_WAIT,
     FLUSH_HINT,
+    HUNG_UP_SPIN_HINT,
     IDLE_HINT_SELECT,
     IDLE_SHARE,
     IDLE_WINDOW,
@@ -53,11 +59,14 @@ from ._eventloop_terms import (
     PROMPT,
     PUSH_LIMIT,
     RESET_HINT,
+    RESET_KEPT_HINT,
+    RESET_SEND_HINT,
     RETURN_WAIT,
+    SLICE,
     WAKEUP_HINT,
     WRITE_INTEREST_HINT,
 )
-from ._eventloop_watch import _reference_spin_cpu
+from ._eventloop_watch import _reference_spin_cpu, _selectors_of
 from .model import CheckFailed, Exercise
 from .registry import register
 from .tools import send_in_chunks, show_bytes
@@ -91,6 +100,14 @@ def _(fn):
         if still_open or not all(_hears_hang_up(caller) for caller in (sock, other)):
             raise CheckFailed(
                 "a caller's connection was still open after echo_loop returned", hint=CLOSE_HINT
+            )
+        closed = [name for name in ("listener", "wakeup") if getattr(run, name).fileno() == -1]
+        if closed:
+            raise CheckFailed(
+                f"echo_loop closed {' and '.join(closed)}",
+                expected="only the callers' connections closed",
+                hint="listener and wakeup belong to whoever called echo_loop (it closes them "
+                "itself, or starts another loop on them): close only the callers' sockets",
             )
 
 
@@ -195,32 +212,59 @@ def _(fn):
 @echo_loop.check("a caller who resets counts as a hang-up; the others are still served")
 def _(fn):
     with _Run(fn) as run:
+        # One caller resets while the loop waits to read from it (its echo all sent) ...
         rude = run.connect()
         rude.sendall(b"bye")
         run.expect_echo(rude, b"bye", "a caller sent b'bye'", cause="no echo")
-        rude.sendall(b"more")  # arrives while we reset: the loop sees the reset mid-echo
+        gone = [rude]
         _reset(rude)
         run.clients.remove(rude)
         polite = run.connect()
-        polite.sendall(b"still open?")
-        got = _read(polite, 11)
-        if got != b"still open?":
-            if run.call.join(RETURN_WAIT):  # a loop that crashed may still be closing up
-                try:
-                    run.call.result()
-                except (NotImplementedError, CheckFailed):
-                    raise
-                except Exception as exc:
-                    raise CheckFailed(
-                        f"echo_loop raised {type(exc).__name__} after a caller reset its "
-                        "connection",
-                        hint=RESET_HINT,
-                    ) from None
-            raise CheckFailed(
-                "after one caller reset, the next caller got no echo",
-                got=show_bytes(got),
-                hint=RESET_HINT,
+        _served_after_reset(run, polite, b"still open?", "waiting to read from it", RESET_HINT)
+        # ... another just as the loop sends it its echo: the reset meets send().
+        rude = run.connect(resets_on_send=True)
+        rude.sendall(b"last words")
+        run.clients.remove(rude)  # closed by the reset
+        if not run.resets_met[rude].wait(PROMPT):
+            run.fail("a caller sent b'last words' and no echo was ever sent back", hint=OUTBOX_HINT)
+        _served_after_reset(run, polite, b"still here?", "sending it its echo", RESET_SEND_HINT)
+        gone.append(rude)
+        lines = [run.line_of(caller) for caller in gone]
+        deadline = time.monotonic() + PROMPT
+        while (
+            any(c is not None and c.fileno() != -1 for c in lines) and time.monotonic() < deadline
+        ):
+            threading.Event().wait(SLICE)
+        if any(c is not None and c.fileno() != -1 for c in lines):
+            run.fail(
+                "the loop never closed a caller whose connection was reset", hint=RESET_KEPT_HINT
             )
+
+
+def _served_after_reset(run: _Run, polite, data: bytes, when: str, hint: str) -> None:
+    """``polite`` sends ``data`` and must get it back, although a caller just reset while
+    the loop was ``when``."""
+    polite.sendall(data)
+    got = _read(polite, len(data))
+    if got == data:
+        return
+    if run.call.join(RETURN_WAIT):  # a loop that crashed may still be closing up
+        try:
+            run.raise_what_ended_it()
+        except (NotImplementedError, CheckFailed):
+            raise
+        except Exception as exc:
+            raise CheckFailed(
+                f"echo_loop raised {type(exc).__name__} after a caller reset its connection "
+                f"while the loop was {when}",
+                hint=hint,
+            ) from None
+    run.fail(
+        f"after a caller reset its connection while the loop was {when}, another caller got "
+        "no echo",
+        got=show_bytes(got),
+        hint=hint,
+    )
 
 
 @echo_loop.check(
@@ -249,7 +293,7 @@ def _(fn):
             reference = _reference_spin_cpu(IDLE_WINDOW)
         used = measured["loop"]
         if used > IDLE_SHARE * reference:
-            hint = WRITE_INTEREST_HINT + "." + IDLE_HINT_SELECT
+            hint = _why_idle_loop_spins(run, run.line_of(gone))
             run.fail(
                 "with every caller quiet, the loop thread used over a quarter of the CPU time "
                 "that a busy-poll loop measured in the same second got",
@@ -261,6 +305,24 @@ def _(fn):
             run.expect_echo(
                 sock, b"again %d" % i, f"caller {i} after the quiet second", cause="no echo"
             )
+
+
+def _why_idle_loop_spins(run: _Run, gone) -> str:
+    """The hint for a loop that spins while every caller is quiet: what it still watches."""
+    if gone is not None and gone.fileno() != -1:
+        return HUNG_UP_SPIN_HINT
+    found = _selectors_of(run.call.thread)
+    if not found:  # select.select() with lists, say: name every cause
+        return f"{WRITE_INTEREST_HINT}; {IDLE_HINT_SELECT}; {HUNG_UP_SPIN_HINT}"
+    callers = set(map(id, run.listener.accepted))
+    for selector in found:
+        try:
+            keys = list(selector.get_map().values())
+        except (RuntimeError, ValueError, AttributeError):  # closed meanwhile
+            continue
+        if any(id(k.fileobj) in callers and k.events & EVENT_WRITE for k in keys):
+            return WRITE_INTEREST_HINT
+    return IDLE_HINT_SELECT
 
 
 @echo_loop.check(

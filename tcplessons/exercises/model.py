@@ -91,13 +91,15 @@ class Result:
     skipped: bool = False
 
 
+def learner_line(exc: BaseException) -> str:
+    """`` (at: conn.sendall(data))``: the learner's line that raised ``exc``, or ""."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "tcplessons" not in f.filename]
+    return f" (at: {frames[-1].line.strip()})" if frames and frames[-1].line else ""
+
+
 def _describe_exception(exc: BaseException) -> str:
     """One line naming an unexpected exception, with the learner's line if we have it."""
-    where = ""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "tcplessons" not in f.filename]
-    if frames and frames[-1].line:
-        where = f" (at: {frames[-1].line.strip()})"
-    return f"your code raised {type(exc).__name__}: {exc}{where}"
+    return f"your code raised {type(exc).__name__}: {exc}{learner_line(exc)}"
 
 
 @dataclass

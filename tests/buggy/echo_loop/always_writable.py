@@ -2,7 +2,7 @@
 # room in its send buffer is always writable, so select() never waits and the loop spins.
 import selectors
 
-EXPECT = "with every caller quiet, the loop thread used"
+EXPECT = "register EVENT_WRITE only while a caller's outbox holds bytes"
 
 
 def echo_loop(listener, wakeup):

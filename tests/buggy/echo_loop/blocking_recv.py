@@ -2,7 +2,7 @@
 # caller who says nothing keeps everyone else waiting.
 import select
 
-EXPECT = "echo_loop never came back to select()"
+EXPECT = "recv() on a blocking socket waits for the caller to speak"
 
 
 def echo_loop(listener, wakeup):

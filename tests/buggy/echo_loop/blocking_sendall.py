@@ -2,7 +2,7 @@
 # does not read makes sendall() wait, and the whole loop with it.
 import select
 
-EXPECT = "echo_loop never came back to select()"
+EXPECT = "sendall() waits until the caller has read everything"
 
 
 def echo_loop(listener, wakeup):

@@ -1,0 +1,74 @@
+# Closes everything on the way out, the listener and wakeup too: they belong to the
+# caller of echo_loop, who may still need them.
+import selectors
+
+LIMIT = 1 << 20  # stop reading from a caller whose outbox holds more than this
+
+EXPECT = "echo_loop closed listener and wakeup"
+
+
+def echo_loop(listener, wakeup):
+    listener.setblocking(False)
+    outboxes = {}  # caller's socket -> bytes still to send it
+    finished = set()  # callers who hung up: close them once their outbox is empty
+
+    def watch(conn):
+        # Read unless the caller finished or its outbox is over the limit; watch for
+        # "writable" only while something waits to be sent.
+        events = 0
+        if conn not in finished and len(outboxes[conn]) <= LIMIT:
+            events |= selectors.EVENT_READ
+        if outboxes[conn]:
+            events |= selectors.EVENT_WRITE
+        if events:
+            selector.modify(conn, events)
+        else:
+            hang_up(conn)
+
+    def hang_up(conn):
+        selector.unregister(conn)
+        del outboxes[conn]
+        finished.discard(conn)
+        conn.close()
+
+    with selectors.DefaultSelector() as selector:
+        selector.register(listener, selectors.EVENT_READ)
+        selector.register(wakeup, selectors.EVENT_READ)
+        try:
+            while True:
+                for key, mask in selector.select():
+                    sock = key.fileobj
+                    if sock is wakeup:
+                        return
+                    if sock is listener:
+                        try:
+                            conn, address = listener.accept()
+                        except BlockingIOError:
+                            continue
+                        conn.setblocking(False)
+                        outboxes[conn] = b""
+                        selector.register(conn, selectors.EVENT_READ)
+                        continue
+                    if sock not in outboxes:
+                        continue  # closed earlier in this round
+                    try:
+                        if mask & selectors.EVENT_WRITE:
+                            sent = sock.send(outboxes[sock])
+                            outboxes[sock] = outboxes[sock][sent:]
+                        if mask & selectors.EVENT_READ:
+                            data = sock.recv(65536)
+                            if data:
+                                outboxes[sock] += data
+                            else:
+                                finished.add(sock)  # half-closed: send the rest first
+                    except BlockingIOError:
+                        pass
+                    except OSError:  # a reset is a hang-up too
+                        hang_up(sock)
+                        continue
+                    watch(sock)
+        finally:
+            for conn in list(outboxes):
+                conn.close()
+            listener.close()
+            wakeup.close()
