@@ -235,7 +235,7 @@ class _Run:
                 "echo_loop never came back to select(); it is still waiting at "
                 f"{line or 'a blocking call'}",
                 hint=stuck_hint(line),
-                cause="stuck",
+                cause=f"stuck at {line}",  # stuck elsewhere is another problem, with its hint
             )
         raise CheckFailed(what, **details)
 
