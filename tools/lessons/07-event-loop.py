@@ -501,8 +501,9 @@ server.stop()
 #   until it drains below that;
 # - a caller who **hangs up** (`recv()` returns `b""`) is unregistered and closed — but a
 #   caller who only **half-closed** (`shutdown(SHUT_WR)`: "I have finished sending") still
-#   gets the rest of its echo first. A **reset** (`ConnectionResetError`, an `OSError`)
-#   counts as a hang-up;
+#   gets the rest of its echo first. A **reset** counts as a hang-up too: it can make
+#   `recv()` or `send()` raise, as `ConnectionResetError` or (from `send()`, on some
+#   systems) `BrokenPipeError`, so catch `OSError`, the family both belong to;
 # - when `wakeup` becomes readable (a byte arrived, or its other end was closed), close
 #   every caller's connection and return. Don't close `listener` and `wakeup`: whoever
 #   called `echo_loop` owns them and closes them.
