@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 from ..tracked import StoppableListener
@@ -103,6 +104,7 @@ class _Harness:
         self.outcome: tuple | None = None  # ("returned", value) or ("raised", exc)
         self.released = threading.Event()
         self.clients: list[socket.socket] = []
+        self.learner_threads: list[threading.Thread] = []  # the threads serve_many started
 
         def handler(*args, **kwargs) -> None:
             self._handle(args, kwargs)
@@ -137,7 +139,14 @@ class _Harness:
         harness = self
 
         def start(thread: threading.Thread) -> None:
-            if threading.current_thread() is harness.thread:
+            me = threading.current_thread()
+            # A thread belongs to the check whose serve_many (or whose thread) started it:
+            # one left over from an earlier check must not fail this one.
+            owner = harness if me is harness.thread else getattr(me, "_serve_many_check", None)
+            if owner is not None:
+                thread._serve_many_check = owner
+            if me is harness.thread:
+                harness.learner_threads.append(thread)
                 if harness.hold_starts:
                     harness._hold(thread)
                 else:
@@ -220,6 +229,11 @@ class _Harness:
         # Let handlers that were holding their line finish before the hook goes back.
         with self.changed:
             self.changed.wait_for(lambda: self.exits >= len(self.peers), 0.5)
+        # And the threads serve_many started (a held one runs only now, and may raise at
+        # once): their errors belong to this check, not to the next one.
+        deadline = time.monotonic() + 0.5
+        for thread in self.learner_threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
         try:
@@ -237,6 +251,8 @@ class _Harness:
     def _thread_failed(self, args) -> None:
         if isinstance(args.exc_value, _StopServing):
             return
+        if getattr(args.thread, "_serve_many_check", None) is not self:
+            return  # an earlier check's thread, still ending: not this check's business
         self._problem(
             f"a thread you started raised {args.exc_type.__name__}: {args.exc_value}",
             "Thread(target=handler, args=(conn,)) calls handler(conn) in the new thread; "
