@@ -262,24 +262,22 @@ class Server:
         me = threading.current_thread()
         if self._accept_thread is not me:
             self._accept_thread.join(timeout)
-        for line in lines:
-            if line.thread is not None and line.thread is not me:
-                line.thread.join(timeout)
-                if line.thread.is_alive():
-                    self.log.record(
-                        "error",
-                        line.number,
-                        error=RuntimeError(
-                            f"handler still running {timeout} s after stop(); "
-                            "does it loop without checking recv() for b''?"
-                        ),
-                    )
-            line.sock.close()
-        # A handler that returned just before stop() has already left _lines, but its
-        # thread may still be closing the line: wait for that too.
+        # Every handler thread, also one that returned just before stop() and has left
+        # the open lines, but may still be closing its line.
         for thread in self._handler_threads:
             if thread is not me:
                 thread.join(timeout)
+        for line in lines:
+            if line.thread is not None and line.thread is not me and line.thread.is_alive():
+                self.log.record(
+                    "error",
+                    line.number,
+                    error=RuntimeError(
+                        f"handler still running {timeout} s after stop(); "
+                        "does it loop without checking recv() for b''?"
+                    ),
+                )
+            line.sock.close()
         for callback in self._on_stop:
             try:
                 callback()

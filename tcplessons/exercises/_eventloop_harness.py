@@ -117,8 +117,7 @@ class _Listener(_CountedSocket):
         conn.reset_peer = self.resets_on_send.pop(address, None)
         # Kept, so the check can see whether echo_loop closed it (and so that forgetting
         # to close it is not hidden by Python closing it when echo_loop's locals go).
-        self.accepted.append(conn)
-        self.accepted_from[address] = conn
+        self.accepted[address] = conn
         return conn, address
 
 
@@ -140,8 +139,7 @@ class _Run:
             base.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffers)
         self.listener = _Listener(fileno=base.detach())
         self.listener.short_sends = short_sends
-        self.listener.accepted = []
-        self.listener.accepted_from = {}  # the caller's address -> the loop's end of its line
+        self.listener.accepted = {}  # the caller's address -> the loop's end of its line
         self.listener.resets_on_send = {}  # the caller's address -> (its socket, an Event)
         self.listener.calls = [0]
         self.address = self.listener.getsockname()[:2]
@@ -179,7 +177,7 @@ class _Run:
             except OSError:
                 pass
             self.call.join(EXIT_WAIT)
-        for sock in [self.listener, self.wakeup] + self.listener.accepted:
+        for sock in [self.listener, self.wakeup, *self.listener.accepted.values()]:
             _close(sock)  # a loop still running now waits on nothing, or fails
 
     def connect(
@@ -204,7 +202,7 @@ class _Run:
 
     def line_of(self, caller: socket.socket) -> socket.socket | None:
         """The loop's end of ``caller``'s line (None if the loop never accepted it)."""
-        return self.listener.accepted_from.get(self._addresses[caller])
+        return self.listener.accepted.get(self._addresses[caller])
 
     def crashed(self) -> None:
         """If echo_loop already ended, say so (its exception is the learner's real problem)."""

@@ -18,24 +18,33 @@ import selectors
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from types import FrameType
 
 from ._eventloop_terms import PROMPT, SLICE
 
 
+def _frames(thread: threading.Thread) -> Iterator[FrameType]:
+    """The frames ``thread`` is in now, innermost first (none once it has ended)."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
+
+
 def _where(thread: threading.Thread):
     """(code, instruction, in select?, learner line) of where ``thread`` is now, or None."""
-    frame = sys._current_frames().get(thread.ident)
-    if frame is None:
+    frames = list(_frames(thread))
+    if not frames:
         return None
-    code, lasti = frame.f_code, frame.f_lasti
+    code, lasti = frames[0].f_code, frames[0].f_lasti
     in_select = code.co_name == "select" or code.co_filename.endswith("selectors.py")
     line = ""
-    while frame is not None:  # the innermost frame of the learner's own code
+    for frame in frames:  # the innermost frame of the learner's own code
         name = frame.f_code.co_filename
         if "tcplessons" not in name and "python3" not in name and "lib/python" not in name:
             line = linecache.getline(name, frame.f_lineno).strip()
             break
-        frame = frame.f_back
     if not in_select and "select(" in line:
         in_select = True  # select.select() itself is written in C: no frame of its own
     return code, lasti, in_select, line
@@ -66,8 +75,7 @@ def _selectors_of(thread: threading.Thread) -> list[selectors.BaseSelector]:
     module's globals, or one attribute deep in an object (``self.selector``).  They tell
     an idle loop's mistake apart: which sockets it watches, for what."""
     found: dict[int, selectors.BaseSelector] = {}
-    frame = sys._current_frames().get(thread.ident)
-    while frame is not None:
+    for frame in _frames(thread):
         if "tcplessons" not in frame.f_code.co_filename:
             # Only the globals this code names: a notebook holds other selectors too.
             named = {n: frame.f_globals[n] for n in frame.f_code.co_names if n in frame.f_globals}
@@ -79,7 +87,6 @@ def _selectors_of(thread: threading.Thread) -> list[selectors.BaseSelector]:
                 for candidate in (value, *inner):
                     if isinstance(candidate, selectors.BaseSelector):
                         found[id(candidate)] = candidate
-        frame = frame.f_back
     return list(found.values())
 
 

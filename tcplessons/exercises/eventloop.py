@@ -96,7 +96,7 @@ def _(fn):
         other.sendall(b"me too")
         run.expect_echo(other, b"me too", "a second caller sent b'me too'", cause="no echo")
         run.wake("byte")
-        still_open = [conn for conn in run.listener.accepted if conn.fileno() != -1]
+        still_open = [conn for conn in run.listener.accepted.values() if conn.fileno() != -1]
         if still_open or not all(_hears_hang_up(caller) for caller in (sock, other)):
             raise CheckFailed(
                 "a caller's connection was still open after echo_loop returned", hint=CLOSE_HINT
@@ -229,16 +229,15 @@ def _(fn):
             run.fail("a caller sent b'last words' and no echo was ever sent back", hint=OUTBOX_HINT)
         _served_after_reset(run, polite, b"still here?", "sending it its echo", RESET_SEND_HINT)
         gone.append(rude)
-        lines = [run.line_of(caller) for caller in gone]
+        lines = [line for line in map(run.line_of, gone) if line is not None]
         deadline = time.monotonic() + PROMPT
-        while (
-            any(c is not None and c.fileno() != -1 for c in lines) and time.monotonic() < deadline
-        ):
+        while any(line.fileno() != -1 for line in lines):
+            if time.monotonic() > deadline:
+                run.fail(
+                    "the loop never closed a caller whose connection was reset",
+                    hint=RESET_KEPT_HINT,
+                )
             threading.Event().wait(SLICE)
-        if any(c is not None and c.fileno() != -1 for c in lines):
-            run.fail(
-                "the loop never closed a caller whose connection was reset", hint=RESET_KEPT_HINT
-            )
 
 
 def _served_after_reset(run: _Run, polite, data: bytes, when: str, hint: str) -> None:
@@ -314,13 +313,13 @@ def _why_idle_loop_spins(run: _Run, gone) -> str:
     found = _selectors_of(run.call.thread)
     if not found:  # select.select() with lists, say: name every cause
         return f"{WRITE_INTEREST_HINT}; {IDLE_HINT_SELECT}; {HUNG_UP_SPIN_HINT}"
-    callers = set(map(id, run.listener.accepted))
+    callers = set(run.listener.accepted.values())
     for selector in found:
         try:
             keys = list(selector.get_map().values())
         except (RuntimeError, ValueError, AttributeError):  # closed meanwhile
             continue
-        if any(id(k.fileobj) in callers and k.events & EVENT_WRITE for k in keys):
+        if any(k.fileobj in callers and k.events & EVENT_WRITE for k in keys):
             return WRITE_INTEREST_HINT
     return IDLE_HINT_SELECT
 
